@@ -1,0 +1,117 @@
+"""The one place that imports optional heavy dependencies, on first use.
+
+Each ``import_*`` returns the module or raises :class:`BackendUnavailableError`
+naming the pip extra that provides it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import warnings
+from functools import lru_cache
+from types import ModuleType
+
+from .errors import BackendUnavailableError
+
+# package -> (module name, how to install it)
+_PACKAGES: dict[str, tuple[str, str]] = {
+    "onnxruntime": ("onnxruntime", 'pip install "hpi[cpu]" (or onnxruntime-gpu via "hpi[gpu]")'),
+    "openvino": ("openvino", 'pip install "hpi[cpu]"'),
+    "paddle": ("paddle", 'pip install "hpi[cpu]" (paddlepaddle==3.2.2)'),
+    "paddle2onnx": ("paddle2onnx", 'pip install "hpi[cpu]" (paddle2onnx==2.0.1)'),
+    "onnx": ("onnx", 'pip install "hpi[cpu]"'),
+    "tensorrt": (
+        "tensorrt",
+        "install TensorRT from NVIDIA (pip install tensorrt-cu12 with NVIDIA's package index, "
+        "or the TensorRT tarball/container); it is not installable from PyPI alone",
+    ),
+    "cuda": ("cuda.bindings.runtime", 'pip install "hpi[gpu]" (cuda-python)'),
+    "cv2": ("cv2", "pip install opencv-python-headless"),
+    "pypdfium2": ("pypdfium2", "pip install pypdfium2"),
+}
+
+
+def is_available(name: str) -> bool:
+    """True when the optional package ``name`` (a key of the table above) can be imported."""
+    module = _PACKAGES[name][0]
+    try:
+        return importlib.util.find_spec(module.split(".")[0]) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@lru_cache(maxsize=None)
+def _import(name: str) -> ModuleType:
+    module, how = _PACKAGES[name]
+    try:
+        if name == "paddle":
+            # Paddle warns about ccache on import; that is noise for inference users.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                os.environ.setdefault("GLOG_minloglevel", "2")
+                return importlib.import_module(module)
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"{name!r} is needed here but cannot be imported ({exc}). Install it: {how}."
+        ) from exc
+
+
+def import_onnxruntime() -> ModuleType:
+    return _import("onnxruntime")
+
+
+def import_openvino() -> ModuleType:
+    return _import("openvino")
+
+
+def import_paddle() -> ModuleType:
+    return _import("paddle")
+
+
+def import_paddle_inference() -> ModuleType:
+    _import("paddle")
+    return importlib.import_module("paddle.inference")
+
+
+def import_onnx() -> ModuleType:
+    return _import("onnx")
+
+
+def import_tensorrt() -> ModuleType:
+    return _import("tensorrt")
+
+
+def import_cuda_runtime() -> ModuleType:
+    return _import("cuda")
+
+
+def import_cv2() -> ModuleType:
+    return _import("cv2")
+
+
+def import_pypdfium2() -> ModuleType:
+    return _import("pypdfium2")
+
+
+def version_of(name: str) -> str | None:
+    """Installed distribution version of an optional package, or None."""
+    from importlib import metadata
+
+    dists = {
+        "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
+        "openvino": ("openvino",),
+        "paddle": ("paddlepaddle", "paddlepaddle-gpu"),
+        "paddle2onnx": ("paddle2onnx",),
+        "tensorrt": ("tensorrt", "tensorrt-cu12", "tensorrt-cu13"),
+        "cuda": ("cuda-bindings", "cuda-python"),
+        "onnx": ("onnx",),
+    }.get(name, (name,))
+    for dist in dists:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None

@@ -1,0 +1,125 @@
+"""The runner interface every backend implements.
+
+A runner is a context manager (``activate``/``deactivate``) whose ``infer``
+takes and returns name-keyed dicts of numpy arrays, in the style of
+Polygraphy's runners: the public methods check state, ``_*_impl`` methods do
+the work.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import threading
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import BackendError
+from ..models.artifacts import ModelArtifacts
+
+
+def default_threads() -> int:
+    env = os.environ.get("HPI_NUM_THREADS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Runner(abc.ABC):
+    """Runs one model on one backend.
+
+    Subclasses set ``backend_name`` and implement ``_activate_impl``,
+    ``_infer_impl``, ``_deactivate_impl``. ``thread_safe = False`` makes
+    ``infer`` serialise calls with a lock.
+    """
+
+    backend_name: ClassVar[str] = "?"
+    thread_safe: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        model: ModelArtifacts,
+        *,
+        device: str = "cpu",
+        threads: int | None = None,
+        precision: str = "fp32",
+        options: dict | None = None,
+    ) -> None:
+        self.model = model
+        self.device = device
+        self.threads = threads or default_threads()
+        self.precision = precision
+        self.options = dict(options or {})
+        self.is_active = False
+        self.input_names: list[str] = []
+        self.output_names: list[str] = []
+        self._lock = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------
+    def activate(self) -> "Runner":
+        if not self.is_active:
+            self._activate_impl()
+            self.is_active = True
+        return self
+
+    def deactivate(self) -> None:
+        if self.is_active:
+            self._deactivate_impl()
+            self.is_active = False
+
+    def __enter__(self) -> "Runner":
+        return self.activate()
+
+    def __exit__(self, *exc) -> None:
+        self.deactivate()
+
+    # -- inference -------------------------------------------------------
+    def infer(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Run the model. ``feed`` maps input names to arrays; returns outputs by name, in model order."""
+        if not self.is_active:
+            raise BackendError(
+                f"{self.backend_name} runner for {self.model.name} is not active; "
+                "use it as a context manager or call activate() first."
+            )
+        missing = [name for name in self.input_names if name not in feed]
+        if missing:
+            raise BackendError(
+                f"{self.model.name} needs inputs {self.input_names}; missing {missing} "
+                f"(given {sorted(feed)})."
+            )
+        feed = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feed.items()}
+        if self.thread_safe:
+            return self._infer_impl(feed)
+        with self._lock:
+            return self._infer_impl(feed)
+
+    def infer_one(self, array: np.ndarray) -> np.ndarray:
+        """Convenience for single-input, single-output models: the first output."""
+        out = self.infer({self.input_names[0]: array})
+        return next(iter(out.values()))
+
+    def warmup(self, shapes: list[tuple[int, ...]], runs: int = 1) -> None:
+        rng = np.random.default_rng(0)
+        for shape in shapes:
+            data = rng.standard_normal(shape).astype(np.float32)
+            for _ in range(runs):
+                self.infer_one(data)
+
+    @abc.abstractmethod
+    def _activate_impl(self) -> None: ...
+
+    @abc.abstractmethod
+    def _infer_impl(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+    def _deactivate_impl(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"{self.backend_name} ({self.precision}, {self.threads} threads)"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.model.name} on {self.device}, active={self.is_active}>"

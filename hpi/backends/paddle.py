@@ -1,0 +1,72 @@
+"""Paddle Inference runner (CPU, oneDNN on by default). Also the reference for export checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._deps import import_paddle_inference
+from ..errors import BackendError
+from .base import Runner
+
+
+class PaddleRunner(Runner):
+    """Paddle Inference.
+
+    Options: ``mkldnn`` (default True; False gives a plain reference),
+    ``ir_optim`` (default True). A predictor is not thread-safe: calls are
+    serialised.
+    """
+
+    backend_name = "paddle"
+    thread_safe = False
+
+    def _activate_impl(self) -> None:
+        inference = import_paddle_inference()
+        if self.model.paddle_files is None:
+            raise BackendError(
+                f"{self.model.name} has no Paddle inference files (inference.pdmodel/.json + "
+                ".pdiparams); the paddle backend needs them."
+            )
+        if self.device.startswith("gpu"):
+            raise BackendError(
+                "hpi's Paddle backend runs on the CPU only (Paddle 3.x GPU wheels are not on PyPI); "
+                "use backend='tensorrt' or 'onnxruntime' on a GPU."
+            )
+        model_file, params_file = self.model.paddle_files
+        config = inference.Config(str(model_file), str(params_file))
+        config.disable_gpu()
+        config.set_cpu_math_library_num_threads(self.threads)
+        config.switch_ir_optim(bool(self.options.get("ir_optim", True)))
+        if self.options.get("mkldnn", True):
+            config.enable_mkldnn()
+        else:
+            config.disable_mkldnn()
+        config.disable_glog_info()
+        try:
+            self.predictor = inference.create_predictor(config)
+        except Exception as exc:
+            raise BackendError(f"Paddle Inference could not load {model_file} ({exc}).") from exc
+        self.input_names = list(self.predictor.get_input_names())
+        self.output_names = list(self.predictor.get_output_names())
+
+    def _infer_impl(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        try:
+            for name in self.input_names:
+                handle = self.predictor.get_input_handle(name)
+                handle.reshape(feed[name].shape)
+                handle.copy_from_cpu(feed[name])
+            self.predictor.run()
+            return {
+                name: self.predictor.get_output_handle(name).copy_to_cpu()
+                for name in self.output_names
+            }
+        except Exception as exc:
+            shapes = {k: v.shape for k, v in feed.items()}
+            raise BackendError(f"Paddle Inference failed on {self.model.name} with inputs {shapes}: {exc}") from exc
+
+    def _deactivate_impl(self) -> None:
+        self.predictor = None
+
+    def describe(self) -> str:
+        onednn = "oneDNN" if self.options.get("mkldnn", True) else "no oneDNN"
+        return f"paddle ({onednn}, {self.threads} threads)"

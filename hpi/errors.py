@@ -1,0 +1,46 @@
+"""Exceptions raised by hpi.
+
+Every message says what went wrong, what was found, and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class HPIError(Exception):
+    """Base class of every error hpi raises on purpose."""
+
+
+class ConfigError(HPIError, ValueError):
+    """A pipeline/model config is invalid (unknown key, bad value, unknown pipeline)."""
+
+
+class DeviceError(HPIError, ValueError):
+    """A device string is malformed or names a device this machine does not have."""
+
+
+class BackendError(HPIError):
+    """A backend failed to load or run a model."""
+
+
+class BackendUnavailableError(BackendError):
+    """A backend's package is not installed, or the backend name is unknown."""
+
+
+class ModelError(HPIError):
+    """A model is unknown, cannot be fetched, or fails verification."""
+
+
+class ChecksumError(ModelError):
+    """A downloaded file does not have the expected sha256."""
+
+
+class ExportError(ModelError):
+    """Paddle → ONNX export failed or produced a model that disagrees with Paddle."""
+
+
+class CacheError(HPIError):
+    """The cache directory ($HPI_HOME) cannot be used."""
+
+
+class InputError(HPIError, ValueError):
+    """An input (image, PDF, array) cannot be read or is not usable."""

@@ -1,0 +1,201 @@
+"""Paddle → ONNX export with paddle2onnx, verified against Paddle Inference and cached.
+
+The cache key is the content hash of the Paddle files plus the converter's
+version and the opset, so a changed model or converter never reuses a stale
+export. paddle2onnx runs in a subprocess with its own temp dir and
+``--optimize_tool None`` (the default optimiser pip-installs packages while
+converting). Its exit code proves nothing: the result is loaded and run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import _deps
+from ..cache import atomic_write_json, cache_dir, file_lock, read_json, replace_dir, sha256_file
+from ..errors import ExportError
+from .artifacts import ModelArtifacts
+from .compare import compare_outputs
+from .probe_inputs import probe_input
+from .registry import ModelSpec
+
+log = logging.getLogger("hpi")
+
+OPSET = 14
+SUPPORTED_PADDLE2ONNX = ("2.0.1", "2.0.2")
+
+
+def _converter_version() -> str:
+    version = _deps.version_of("paddle2onnx")
+    if version is None:
+        _deps._import("paddle2onnx")  # raises the install hint
+    return str(version)
+
+
+def export_key(content_hash: str, converter_version: str, opset: int = OPSET) -> str:
+    return hashlib.sha256(f"{content_hash}|paddle2onnx={converter_version}|opset={opset}".encode()).hexdigest()
+
+
+def _parity_shapes(spec: ModelSpec | None, input_shape: list[int]) -> list[tuple[int, ...]]:
+    if spec is not None:
+        rule = spec.inputs[0]
+        # The smallest typical shape keeps the check to a second or two.
+        return [min(rule.typical_shapes, key=lambda s: int(np.prod(s)))]
+    shape = [d if d and d > 0 else (1 if i == 0 else 64) for i, d in enumerate(input_shape)]
+    return [tuple(shape)]
+
+
+def export_onnx(artifacts: ModelArtifacts, check: bool = True) -> ModelArtifacts:
+    """Artifacts with ``onnx_path`` set to a verified export of ``artifacts.paddle_files``."""
+    if artifacts.paddle_files is None:
+        raise ExportError(f"{artifacts.name} has no Paddle files to export.")
+    version = _converter_version()
+    key = export_key(artifacts.content_hash, version)
+    directory = cache_dir("onnx") / f"{_slug(artifacts.name)}-{key[:16]}"
+    meta = _valid_entry(directory, key)
+    if meta is None:
+        with file_lock(f"export-{key[:16]}"):
+            meta = _valid_entry(directory, key)
+            if meta is None:
+                meta = _export_into(artifacts, directory, key, version, check)
+    else:
+        log.debug("Using cached ONNX export of %s (%s)", artifacts.name, directory)
+    return ModelArtifacts(
+        name=artifacts.name,
+        content_hash=artifacts.content_hash,
+        spec=artifacts.spec,
+        onnx_path=directory / "model.onnx",
+        paddle_files=artifacts.paddle_files,
+        extra_files=artifacts.extra_files,
+        export_meta=meta,
+    )
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _valid_entry(directory: Path, key: str) -> dict | None:
+    if not directory.exists():
+        return None
+    meta = read_json(directory / "meta.json")
+    onnx_file = directory / "model.onnx"
+    if meta is None or meta.get("key") != key or not onnx_file.is_file():
+        log.warning("Cached ONNX export in %s is incomplete or corrupt; exporting again.", directory)
+        return None
+    if onnx_file.stat().st_size != meta.get("onnx_size") or sha256_file(onnx_file) != meta.get("onnx_sha256"):
+        log.warning("Cached ONNX export %s does not match its recorded hash; exporting again.", onnx_file)
+        return None
+    return meta
+
+
+def _run_paddle2onnx(model_file: Path, params_file: Path, out_file: Path, workdir: Path) -> None:
+    cmd = [
+        sys.executable, "-c", "import sys; from paddle2onnx.command import main; sys.exit(main())",
+        "--model_dir", str(model_file.parent),
+        "--model_filename", model_file.name,
+        "--params_filename", params_file.name,
+        "--save_file", str(out_file),
+        "--opset_version", str(OPSET),
+        "--optimize_tool", "None",
+        "--enable_onnx_checker", "True",
+    ]
+    env = dict(os.environ, TMPDIR=str(workdir), TEMP=str(workdir), TMP=str(workdir), GLOG_minloglevel="2")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=env, timeout=900)
+    if proc.returncode != 0 or not out_file.is_file():
+        tail = "\n".join((proc.stderr + proc.stdout).strip().splitlines()[-8:])
+        raise ExportError(
+            f"paddle2onnx failed to export {model_file} (exit {proc.returncode}):\n{tail}\n"
+            f"hpi is tested with paddle2onnx {' / '.join(SUPPORTED_PADDLE2ONNX)} and paddlepaddle 3.2.2; "
+            'pip install "hpi[cpu]" installs those.'
+        )
+
+
+def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: str, check: bool) -> dict:
+    if version not in SUPPORTED_PADDLE2ONNX:
+        log.warning(
+            "paddle2onnx %s is untested (2.1.0 writes rec/cls graphs ONNX Runtime rejects); "
+            "hpi pins 2.0.1. The export is verified below either way.",
+            version,
+        )
+    started = time.perf_counter()
+    log.info("Exporting %s to ONNX with paddle2onnx %s (once; cached)", artifacts.name, version)
+    model_file, params_file = artifacts.paddle_files
+    parent = directory.parent
+    with tempfile.TemporaryDirectory(dir=parent, prefix=f".{directory.name}.") as tmp:
+        tmp_path = Path(tmp)
+        staging = tmp_path / "entry"
+        staging.mkdir()
+        work = tmp_path / "work"
+        work.mkdir()
+        out_file = staging / "model.onnx"
+        _run_paddle2onnx(model_file, params_file, out_file, work)
+        shutil.rmtree(work, ignore_errors=True)
+        candidate = ModelArtifacts(
+            name=artifacts.name, content_hash=artifacts.content_hash, spec=artifacts.spec,
+            onnx_path=out_file, paddle_files=artifacts.paddle_files,
+        )
+        parity = _check_parity(candidate) if check else {"checked": False}
+        meta = {
+            "key": key,
+            "model": artifacts.name,
+            "source_content_hash": artifacts.content_hash,
+            "paddle2onnx": version,
+            "paddlepaddle": _deps.version_of("paddle"),
+            "onnxruntime": _deps.version_of("onnxruntime"),
+            "opset": OPSET,
+            "onnx_size": out_file.stat().st_size,
+            "onnx_sha256": sha256_file(out_file),
+            "parity": parity,
+            "export_seconds": round(time.perf_counter() - started, 3),
+        }
+        atomic_write_json(staging / "meta.json", meta)
+        replace_dir(staging, directory)
+    log.info(
+        "Exported %s in %.1f s; ONNX Runtime vs Paddle Inference: %s",
+        artifacts.name, meta["export_seconds"], parity.get("summary", "not checked"),
+    )
+    return meta
+
+
+def _check_parity(candidate: ModelArtifacts) -> dict:
+    """Run the export in ONNX Runtime and the original in Paddle Inference on the same input."""
+    from ..backends.onnxruntime import OnnxRuntimeRunner
+    from ..backends.paddle import PaddleRunner
+
+    try:
+        with OnnxRuntimeRunner(candidate, threads=2) as onnx_runner:
+            shapes = _parity_shapes(candidate.spec, [])
+            feeds = [probe_input(candidate.spec, shape) for shape in shapes]
+            onnx_out = [onnx_runner.infer_one(feed) for feed in feeds]
+    except Exception as exc:
+        raise ExportError(
+            f"paddle2onnx wrote an ONNX model for {candidate.name} that ONNX Runtime cannot run "
+            f"({exc}). hpi needs paddle2onnx 2.0.1 (2.1.0 is known to write broken rec/cls graphs): "
+            'pip install "hpi[cpu]".'
+        ) from exc
+    # oneDNN off: the plain reference (STACK.md: Paddle differs from itself by 4e-5 with IR passes).
+    with PaddleRunner(candidate, threads=2, options={"mkldnn": False}) as paddle_runner:
+        paddle_out = [paddle_runner.infer_one(feed) for feed in feeds]
+    results = []
+    for shape, ref, got in zip(shapes, paddle_out, onnx_out):
+        comparison = compare_outputs(candidate.spec, ref, got)
+        results.append({"shape": list(shape), **comparison.as_dict(), "reason": comparison.reason})
+        if not comparison.ok:
+            raise ExportError(
+                f"The ONNX export of {candidate.name} disagrees with Paddle Inference on a rendered "
+                f"input of shape {shape}: {comparison.reason}. This is beyond fp32 reordering noise; "
+                "the converter version is probably wrong (hpi pins paddle2onnx 2.0.1, paddlepaddle 3.2.2)."
+            )
+    summary = "; ".join(r["reason"] for r in results)
+    return {"checked": True, "reference": "paddle (oneDNN off)", "results": results, "summary": summary}

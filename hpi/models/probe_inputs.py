@@ -1,0 +1,75 @@
+"""Representative, deterministic model inputs (rendered text), for export checks and backend selection.
+
+Text is drawn with OpenCV's built-in Hershey fonts so no font file is needed,
+and normalised with the model's own mean/std, so the inputs look like what
+the pipeline feeds: a page for detection, text lines for recognition and
+orientation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._deps import import_cv2
+from .registry import ModelSpec
+
+_LINES = (
+    "Invoice 2026-11-25  total 1,234.50 EUR",
+    "High performance inference engine",
+    "The quick brown fox jumps over the lazy dog",
+    "PP-OCRv4 mobile det / rec / cls",
+    "Order #48213 shipped to 17 Main Street",
+)
+
+
+def render_page(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A white BGR uint8 page with several lines of dark text."""
+    cv2 = import_cv2()
+    rng = np.random.default_rng(seed)
+    page = np.full((height, width, 3), 255, np.uint8)
+    scale = max(0.4, min(height, width) / 700.0)
+    step = int(40 * scale) + 8
+    y = step
+    index = 0
+    while y < height - 8:
+        text = _LINES[index % len(_LINES)]
+        x = int(rng.integers(4, max(5, width // 10)))
+        cv2.putText(page, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), max(1, int(2 * scale)), cv2.LINE_AA)
+        y += step
+        index += 1
+    return page
+
+
+def render_line(height: int, width: int, text: str = _LINES[0], upside_down: bool = False) -> np.ndarray:
+    cv2 = import_cv2()
+    line = np.full((height, width, 3), 255, np.uint8)
+    scale = height / 40.0
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    if tw > width - 4:
+        scale *= (width - 4) / tw
+    cv2.putText(line, text, (2, int(height * 0.72)), cv2.FONT_HERSHEY_SIMPLEX, scale, (10, 10, 10), 2, cv2.LINE_AA)
+    if upside_down:
+        line = np.ascontiguousarray(line[::-1, ::-1])
+    return line
+
+
+def normalize(image: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """BGR uint8 HWC → float32 1×C×H×W with the model's scale/mean/std (PaddleOCR order: BGR as is)."""
+    x = image.astype(np.float32) * np.float32(spec.scale)
+    x = (x - np.asarray(spec.mean, np.float32)) / np.asarray(spec.std, np.float32)
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+def probe_input(spec: ModelSpec | None, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """A realistic input of ``shape`` (N, 3, H, W) for ``spec``; seeded noise for unknown models."""
+    n, _, h, w = shape
+    if spec is None or spec.task not in ("text_detection", "text_recognition", "textline_orientation"):
+        return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    items = []
+    for i in range(n):
+        if spec.task == "text_detection":
+            image = render_page(h, w, seed + i)
+        else:
+            image = render_line(h, w, _LINES[(seed + i) % len(_LINES)], upside_down=(i % 2 == 1))
+        items.append(normalize(image, spec))
+    return np.concatenate(items, axis=0)

@@ -1,0 +1,96 @@
+"""Turn what the user names (a registry name, a PaddleX model dir, an .onnx file) into ModelArtifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..cache import sha256_file, sha256_files
+from ..errors import ModelError
+from .artifacts import ModelArtifacts
+from .fetch import model_files
+from .registry import MODELS, ModelSpec, get_model_spec
+
+_PADDLE_MODEL_FILES = ("inference.json", "inference.pdmodel")
+
+
+def _read_model_name(directory: Path) -> str | None:
+    yml = directory / "inference.yml"
+    if not yml.is_file():
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(yml.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    return (data.get("Global") or {}).get("model_name")
+
+
+def resolve_model(
+    ref: str | Path,
+    need_onnx: bool = True,
+    default_spec: ModelSpec | None = None,
+) -> ModelArtifacts:
+    """Resolve ``ref`` and export to ONNX when ``need_onnx`` and only Paddle files exist.
+
+    ``ref`` is a registry name (fetched on first use), a PaddleX model directory
+    (``inference.json`` or ``inference.pdmodel`` + ``inference.pdiparams``,
+    optional ``inference.yml``) or an ``.onnx`` file. ``default_spec`` supplies
+    the model facts (mean/std, shapes) for user-given files whose name is not
+    in the registry.
+    """
+    if isinstance(ref, str) and ref in MODELS:
+        spec = get_model_spec(ref)
+        files = model_files(ref)
+        extra = {role: path for role, path in files.items() if role not in ("pdmodel", "pdiparams", "onnx")}
+        if spec.format == "onnx":
+            return ModelArtifacts(ref, sha256_file(files["onnx"]), spec, onnx_path=files["onnx"], extra_files=extra)
+        paddle = (files["pdmodel"], files["pdiparams"])
+        artifacts = ModelArtifacts(ref, _paddle_hash(paddle), spec, paddle_files=paddle, extra_files=extra)
+        return _maybe_export(artifacts, need_onnx)
+
+    path = Path(ref).expanduser()
+    if not path.exists():
+        known = ", ".join(name for name, s in MODELS.items() if s.status != "reference")
+        raise ModelError(
+            f"Model {str(ref)!r} is neither a known model name nor an existing path. "
+            f"Known models: {known}; or give a PaddleX model directory or an .onnx file."
+        )
+    if path.is_file():
+        if path.suffix.lower() != ".onnx":
+            raise ModelError(f"{path} is a file but not an .onnx model; give an .onnx file or a model directory.")
+        spec = default_spec
+        return ModelArtifacts(path.stem, sha256_file(path), spec, onnx_path=path)
+
+    model_name = _read_model_name(path)
+    spec = MODELS.get(model_name) if model_name else None
+    spec = spec or default_spec
+    onnx_candidates = [p for p in (path / "inference.onnx", path / "model.onnx") if p.is_file()]
+    model_file = next((path / f for f in _PADDLE_MODEL_FILES if (path / f).is_file()), None)
+    params_file = path / "inference.pdiparams"
+    name = model_name or path.name
+    if model_file is not None and params_file.is_file():
+        paddle = (model_file, params_file)
+        artifacts = ModelArtifacts(name, _paddle_hash(paddle), spec, paddle_files=paddle)
+        if onnx_candidates:
+            return ModelArtifacts(name, artifacts.content_hash, spec, onnx_path=onnx_candidates[0], paddle_files=paddle)
+        return _maybe_export(artifacts, need_onnx)
+    if onnx_candidates:
+        return ModelArtifacts(name, sha256_file(onnx_candidates[0]), spec, onnx_path=onnx_candidates[0])
+    found = sorted(p.name for p in path.iterdir())[:12]
+    raise ModelError(
+        f"{path} is not a model directory: it needs inference.json or inference.pdmodel, plus "
+        f"inference.pdiparams (or an inference.onnx). Found: {found or 'nothing'}."
+    )
+
+
+def _paddle_hash(paddle: tuple[Path, Path]) -> str:
+    return sha256_files(list(paddle))
+
+
+def _maybe_export(artifacts: ModelArtifacts, need_onnx: bool) -> ModelArtifacts:
+    if not need_onnx:
+        return artifacts
+    from .export import export_onnx
+
+    return export_onnx(artifacts)
