@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import os
 import warnings
 from functools import lru_cache
@@ -33,6 +34,28 @@ _PACKAGES: dict[str, tuple[str, str]] = {
 }
 
 
+class _logging_preserved:
+    """Undo what importing a backend does to the root logger.
+
+    ``import paddle`` calls its ``get_logger(logging.WARNING)`` with no name
+    while importing ``paddle.distributed``, which sets the *root* logger to
+    WARNING and so hides every INFO line of the application (hpi's "Exported
+    ..." and "Backend for ..." lines vanished after ``logging.basicConfig``).
+    """
+
+    def __enter__(self) -> None:
+        root = logging.getLogger()
+        self._level = root.level
+        self._handlers = list(root.handlers)
+        self._disable = logging.root.manager.disable
+
+    def __exit__(self, *exc) -> None:
+        root = logging.getLogger()
+        root.setLevel(self._level)
+        root.handlers[:] = self._handlers
+        logging.disable(self._disable)
+
+
 def is_available(name: str) -> bool:
     """True when the optional package ``name`` (a key of the table above) can be imported."""
     module = _PACKAGES[name][0]
@@ -48,11 +71,12 @@ def _import(name: str) -> ModuleType:
     try:
         if name == "paddle":
             # Paddle warns about ccache on import; that is noise for inference users.
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _logging_preserved():
                 warnings.simplefilter("ignore")
                 os.environ.setdefault("GLOG_minloglevel", "2")
                 return importlib.import_module(module)
-        return importlib.import_module(module)
+        with _logging_preserved():
+            return importlib.import_module(module)
     except ImportError as exc:
         raise BackendUnavailableError(
             f"{name!r} is needed here but cannot be imported ({exc}). Install it: {how}."
@@ -73,7 +97,8 @@ def import_paddle() -> ModuleType:
 
 def import_paddle_inference() -> ModuleType:
     _import("paddle")
-    return importlib.import_module("paddle.inference")
+    with _logging_preserved():
+        return importlib.import_module("paddle.inference")
 
 
 def import_onnx() -> ModuleType:

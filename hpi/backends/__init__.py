@@ -22,7 +22,7 @@ from .base import Runner
 @dataclass(frozen=True)
 class BackendInfo:
     name: str
-    module: str  # hpi.backends.<module>
+    module: str  # hpi.backends.<module>, or a dotted module path
     runner_class: str
     packages: tuple[str, ...]  # keys of hpi._deps' table
     model_format: str  # "onnx" or "paddle"
@@ -108,7 +108,8 @@ def runner_class(name: str) -> type[Runner]:
             f"To install: {info.install_hint}. Installed backends: "
             f"{', '.join(n for n in BACKENDS if is_installed(n)) or 'none'}."
         )
-    module = importlib.import_module(f"{__name__}.{info.module}")
+    # A dotted module names a runner outside hpi.backends (plug-ins, test doubles).
+    module = importlib.import_module(info.module if "." in info.module else f"{__name__}.{info.module}")
     return getattr(module, info.runner_class)
 
 

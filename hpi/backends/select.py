@@ -1,18 +1,47 @@
-"""Choosing a backend for a model on a device.
+"""Choosing a backend for a model on a device: measured once, then cached.
 
-PLACEHOLDER until measured selection lands: a static preference order.
+``backend="auto"`` (the default) times every installed candidate on the
+model's typical input shapes (rendered text, see
+:mod:`hpi.models.probe_inputs`), drops any whose outputs disagree with the
+reference (Paddle Inference when the model has Paddle files, else ONNX
+Runtime on the CPU), and picks the fastest. The decision is stored under
+``$HPI_HOME/decisions`` keyed by the model's content hash, the device
+identity (CPU model and flags, or GPU name), the installed backends'
+versions, the precision and the thread count, so later runs reuse it
+instantly and any change measures again. With measuring switched off
+(``measure=False`` or ``HPI_MEASURE_BACKENDS=0``) a static preference order
+decides.
+
+Measuring is bounded: one warm-up run (whose output is the correctness
+check) plus the minimum of up to three timed runs per shape, a candidate is
+dropped once it is already 3x slower than the best, and after
+``HPI_MEASURE_BUDGET_S`` seconds (default 8) each remaining candidate gets a
+single timed run per shape.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
-from ..device import Device, parse_device
-from ..errors import BackendUnavailableError
+import numpy as np
+
+from ..cache import atomic_write_json, cache_dir, file_lock, read_json
+from ..device import Device, cpu_identity, parse_device
+from ..errors import BackendError, BackendUnavailableError
 from ..models.artifacts import ModelArtifacts
-from . import create_runner, get_backend_info, installed_backends
-from .base import Runner
+from ..models.compare import compare_outputs
+from ..models.probe_inputs import probe_input
+from . import (
+    BACKENDS, backend_version, create_runner, get_backend_info, installed_backends, is_installed,
+    runner_class,
+)
+from .base import Runner, default_threads
 
 log = logging.getLogger("hpi")
 
@@ -21,37 +50,405 @@ STATIC_PREFERENCE = {
     "gpu": ("tensorrt", "onnxruntime", "paddle"),
 }
 
+MEASURE_ENV = "HPI_MEASURE_BACKENDS"
+BUDGET_ENV = "HPI_MEASURE_BUDGET_S"
+TIMED_RUNS = 3
+SLOWER_THAN_BEST = 3.0
+# Bump when the measuring method changes: old decisions are then measured again.
+SELECTION_VERSION = 1
+
 
 @dataclass(frozen=True)
 class Decision:
+    """The backend chosen for one model on one device, and why.
+
+    ``timings_ms`` maps each measured backend to its time over the typical
+    shapes (sum of per-shape minima, in ms); empty when nothing was measured.
+    """
+
     backend: str
     reason: str
     timings_ms: dict = field(default_factory=dict)
 
 
+# ---------------------------------------------------------------------------
+# Public API
+
+
 def decide_backend(
-    artifacts: ModelArtifacts, device: Device, backend: str = "auto", threads: int | None = None,
-    precision: str = "fp32", measure: bool | None = None,
+    artifacts: ModelArtifacts,
+    device: Device,
+    backend: str = "auto",
+    threads: int | None = None,
+    precision: str = "fp32",
+    measure: bool | None = None,
 ) -> Decision:
-    if backend != "auto":
-        get_backend_info(backend)
-        return Decision(backend, "requested by the user")
-    installed = installed_backends(device.kind)
-    for name in STATIC_PREFERENCE[device.kind]:
-        if name in installed:
-            return Decision(name, f"static preference {STATIC_PREFERENCE[device.kind]}")
-    raise BackendUnavailableError(f"No backend for {device} is installed. pip install \"hpi[cpu]\".")
+    """The backend to use for ``artifacts`` on ``device`` (measured or cached for ``"auto"``).
+
+    Runners built while measuring are released; use :func:`choose_runner` to
+    keep the measured winner.
+    """
+    decision, runner = _decide(artifacts, device, backend, threads, precision, measure, None)
+    if runner is not None:
+        runner.deactivate()
+    return decision
 
 
 def choose_runner(
-    artifacts: ModelArtifacts, *, device: str | Device = "cpu", backend: str = "auto",
-    threads: int | None = None, precision: str = "fp32", measure: bool | None = None,
+    artifacts: ModelArtifacts,
+    *,
+    device: str | Device = "cpu",
+    backend: str = "auto",
+    threads: int | None = None,
+    precision: str = "fp32",
+    measure: bool | None = None,
     options: dict | None = None,
 ) -> Runner:
-    """An active runner for ``artifacts``: the requested backend, or the one chosen for the device."""
+    """An ACTIVE runner for ``artifacts``: the requested backend, or the one chosen for the device.
+
+    When the choice was just measured, the runner that won the measurement is
+    returned as is (it is not built twice).
+    """
     dev = parse_device(device) if isinstance(device, str) else device
-    decision = decide_backend(artifacts, dev, backend, threads, precision, measure)
-    log.info("Backend for %s on %s: %s (%s)", artifacts.name, dev, decision.backend, decision.reason)
-    runner = create_runner(decision.backend, artifacts, device=str(dev), threads=threads,
-                           precision=precision, options=options)
-    return runner.activate()
+    decision, runner = _decide(artifacts, dev, backend, threads, precision, measure, options)
+    if runner is None:
+        runner = create_runner(
+            decision.backend, artifacts, device=str(dev), threads=threads,
+            precision=precision, options=options,
+        )
+        runner.activate()
+    return runner
+
+
+def measuring_enabled(measure: bool | None = None) -> bool:
+    """``measure`` if given, else True unless ``HPI_MEASURE_BACKENDS=0``."""
+    if measure is not None:
+        return bool(measure)
+    return os.environ.get(MEASURE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def candidates_for(artifacts: ModelArtifacts, device: Device, precision: str = "fp32") -> list[str]:
+    """Installed backends that can run this model's files on ``device`` at ``precision``."""
+    names = []
+    for name in installed_backends(device.kind):
+        info = BACKENDS[name]
+        if precision not in info.precisions:
+            continue
+        if info.model_format == "paddle" and artifacts.paddle_files is None:
+            continue
+        if info.model_format == "onnx" and artifacts.onnx_path is None:
+            continue
+        names.append(name)
+    order = STATIC_PREFERENCE.get(device.kind, ())
+    return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+
+
+def device_identity(device: Device) -> dict:
+    """What the speed of a backend depends on: the CPU (model, flags, cores) or the GPU's name."""
+    if device.kind == "cpu":
+        return {"cpu": cpu_identity()}
+    from .. import device as device_module
+
+    gpu: object = f"gpu:{device.index}"
+    probe = getattr(device_module, "probe_gpus", None)
+    if probe is not None:
+        try:
+            gpus = probe()
+            gpu = _jsonable(gpus[device.index]) if len(gpus) > device.index else gpu
+        except Exception:  # no driver, no cuda-python: the index alone still keys the decision
+            pass
+    return {"gpu": gpu}
+
+
+def decision_key(
+    artifacts: ModelArtifacts, device: Device, candidates: list[str], precision: str,
+    threads: int, options: dict | None = None,
+) -> str:
+    """sha256 of everything a measured decision depends on."""
+    payload = {
+        "selection": SELECTION_VERSION,
+        "model": artifacts.content_hash,
+        "onnx": (artifacts.export_meta or {}).get("onnx_sha256"),
+        "device": str(device),
+        "identity": device_identity(device),
+        "backends": {name: backend_version(name) for name in candidates},
+        "precision": precision,
+        "threads": threads,
+        "options": _jsonable(options or {}),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def decision_path(artifacts: ModelArtifacts, key: str):
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in artifacts.name)
+    return cache_dir("decisions") / f"{slug}-{key[:16]}.json"
+
+
+# ---------------------------------------------------------------------------
+# The decision
+
+
+def _decide(
+    artifacts: ModelArtifacts, device: Device, backend: str, threads: int | None,
+    precision: str, measure: bool | None, options: dict | None,
+) -> tuple[Decision, Runner | None]:
+    if backend != "auto":
+        get_backend_info(backend)  # unknown name: error listing the available ones
+        runner_class(backend)  # missing package: error naming the extra to install
+        decision = Decision(backend, "requested")
+        _log_decision(artifacts, device, decision)
+        return decision, None
+
+    candidates = candidates_for(artifacts, device, precision)
+    if not candidates:
+        installed = installed_backends(device.kind)
+        raise BackendUnavailableError(
+            f"No installed backend can run {artifacts.name} on {device} at {precision} "
+            f"(installed for {device.kind}: {', '.join(installed) or 'none'}; the model has "
+            f"{'ONNX' if artifacts.onnx_path else 'no ONNX'} and "
+            f"{'Paddle' if artifacts.paddle_files else 'no Paddle'} files). "
+            'Install a backend: pip install "hpi[cpu]" (GPU: "hpi[gpu]").'
+        )
+    if len(candidates) == 1 or not measuring_enabled(measure):
+        why = "the only installed candidate" if len(candidates) == 1 else (
+            f"static preference {' > '.join(candidates)}; measuring is off ({MEASURE_ENV}=0)"
+        )
+        decision = Decision(candidates[0], why)
+        _log_decision(artifacts, device, decision)
+        return decision, None
+
+    resolved_threads = threads or default_threads()
+    key = decision_key(artifacts, device, candidates, precision, resolved_threads, options)
+    path = decision_path(artifacts, key)
+    cached = _load_decision(path, key, candidates)
+    if cached is None:
+        # One process measures at a time: parallel measuring would skew every timing.
+        with file_lock(f"decision-{key[:16]}"):
+            cached = _load_decision(path, key, candidates)
+            if cached is None:
+                decision, runner, record = _measure(
+                    artifacts, device, candidates, threads, precision, options
+                )
+                record.update({"key": key, "model": artifacts.name, "device": str(device),
+                               "precision": precision, "threads": resolved_threads,
+                               "backends": {n: backend_version(n) for n in candidates}})
+                atomic_write_json(path, record)
+                _log_decision(artifacts, device, decision)
+                return decision, runner
+    decision = Decision(
+        cached["backend"],
+        f"cached decision from {cached.get('created', 'an earlier run')}; {cached.get('reason', '')}".rstrip("; "),
+        dict(cached.get("timings_ms") or {}),
+    )
+    _log_decision(artifacts, device, decision)
+    return decision, None
+
+
+def _load_decision(path, key: str, candidates: list[str]) -> dict | None:
+    if not path.exists():
+        return None
+    record = read_json(path)  # warns when corrupt
+    if record is None:
+        return None
+    backend = record.get("backend")
+    if record.get("key") != key or backend not in candidates or not isinstance(record.get("timings_ms", {}), dict):
+        log.warning("Cached backend decision %s is invalid; measuring again.", path)
+        return None
+    return record
+
+
+def _log_decision(artifacts: ModelArtifacts, device: Device, decision: Decision) -> None:
+    log.info("Backend for %s on %s: %s (%s)", artifacts.name, device, decision.backend, decision.reason)
+
+
+@dataclass
+class _Trial:
+    name: str
+    runner: Runner | None = None
+    times_ms: dict = field(default_factory=dict)  # shape -> min ms
+    load_ms: float = 0.0
+    status: str = "measured"  # measured | rejected | failed | slow
+    detail: str = ""
+
+    @property
+    def total_ms(self) -> float:
+        return float(sum(self.times_ms.values()))
+
+
+def _measure(
+    artifacts: ModelArtifacts, device: Device, candidates: list[str], threads: int | None,
+    precision: str, options: dict | None,
+) -> tuple[Decision, Runner, dict]:
+    spec = artifacts.spec
+    shapes = _typical_shapes(artifacts)
+    feeds = [probe_input(spec, shape) for shape in shapes]
+    budget_s = float(os.environ.get(BUDGET_ENV, "8"))
+    started = time.perf_counter()
+
+    reference_name, references, reference_runner = _reference_outputs(
+        artifacts, device, candidates, threads, precision, options, feeds
+    )
+    trials: list[_Trial] = []
+    best_ms = float("inf")
+    for name in candidates:
+        trial = _Trial(name)
+        trials.append(trial)
+        try:
+            if name == reference_name and reference_runner is not None:
+                trial.runner = reference_runner
+            else:
+                load_start = time.perf_counter()
+                trial.runner = create_runner(
+                    name, artifacts, device=str(device), threads=threads,
+                    precision=precision, options=options,
+                ).activate()
+                trial.load_ms = (time.perf_counter() - load_start) * 1e3
+            for shape, feed, reference in zip(shapes, feeds, references):
+                # The warm-up run's outputs are the correctness check.
+                outputs = list(trial.runner.infer({trial.runner.input_names[0]: feed}).values())
+                problem = _disagreement(artifacts, reference, outputs)
+                if problem:
+                    trial.status, trial.detail = "rejected", problem
+                    break
+                over_budget = time.perf_counter() - started > budget_s
+                runs = 1 if over_budget else TIMED_RUNS
+                best_here = float("inf")
+                for run in range(runs):
+                    t0 = time.perf_counter()
+                    trial.runner.infer({trial.runner.input_names[0]: feed})
+                    best_here = min(best_here, (time.perf_counter() - t0) * 1e3)
+                    # Already hopeless: stop spending time on it. Not on the first timed run:
+                    # right after another backend ran, one run is often 2-4x slow (threads
+                    # waking, ONNX Runtime's arena still growing).
+                    if run >= 1 and trial.total_ms + best_here > SLOWER_THAN_BEST * best_ms:
+                        break
+                trial.times_ms[shape] = best_here
+                if trial.total_ms > SLOWER_THAN_BEST * best_ms:
+                    trial.status = "slow"
+                    trial.detail = f"≥ {trial.total_ms:.0f} ms, over {SLOWER_THAN_BEST:g}x the best"
+                    break
+            if trial.status == "measured":
+                best_ms = min(best_ms, trial.total_ms)
+        except (BackendError, RuntimeError, ValueError, OSError) as exc:
+            trial.status, trial.detail = "failed", str(exc).splitlines()[0][:200]
+
+    measured = [t for t in trials if t.status == "measured"]
+    if not measured:
+        for trial in trials:
+            _release(trial.runner)
+        problems = "; ".join(f"{t.name}: {t.status} ({t.detail})" for t in trials)
+        raise BackendError(
+            f"No backend produced correct outputs for {artifacts.name} on {device}: {problems}. "
+            "Pick one explicitly with backend=... to investigate."
+        )
+    winner = min(measured, key=lambda t: t.total_ms)
+    for trial in trials:
+        if trial is not winner:
+            _release(trial.runner)
+    if reference_runner is not None and reference_runner is not winner.runner:
+        _release(reference_runner)
+
+    reason = _reason(trials, reference_name, time.perf_counter() - started)
+    timings = {t.name: round(t.total_ms, 3) for t in measured}
+    decision = Decision(winner.name, reason, timings)
+    record = {
+        "backend": winner.name,
+        "reason": reason,
+        "timings_ms": timings,
+        "per_shape_ms": {t.name: {"x".join(map(str, s)): round(v, 3) for s, v in t.times_ms.items()} for t in trials},
+        "load_ms": {t.name: round(t.load_ms, 1) for t in trials},
+        "rejected": {t.name: f"{t.status}: {t.detail}" for t in trials if t.status != "measured"},
+        "reference": reference_name,
+        "shapes": [list(s) for s in shapes],
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    return decision, winner.runner, record
+
+
+def _reference_outputs(
+    artifacts: ModelArtifacts, device: Device, candidates: list[str], threads: int | None,
+    precision: str, options: dict | None, feeds: list[np.ndarray],
+) -> tuple[str, list[list[np.ndarray]], Runner | None]:
+    """Outputs every candidate must match, and the reference runner when it is also a candidate.
+
+    Paddle Inference when the model has Paddle files, else ONNX Runtime on the
+    CPU at fp32. When that is one of the candidates (same device and
+    precision) its runner is reused for timing.
+    """
+    if artifacts.paddle_files is not None and is_installed("paddle"):
+        name, ref_device = "paddle", "cpu"
+    else:
+        name, ref_device = "onnxruntime", "cpu"
+    shared = name in candidates and str(device) == ref_device and precision == "fp32"
+    runner = create_runner(
+        name, artifacts, device=ref_device, threads=threads, precision="fp32",
+        options=options if shared else None,
+    )
+    runner.activate()
+    try:
+        outputs = [list(runner.infer({runner.input_names[0]: feed}).values()) for feed in feeds]
+    except Exception:
+        runner.deactivate()
+        raise
+    if not shared:
+        runner.deactivate()
+        return f"{name} ({ref_device}, reference only)", outputs, None
+    return name, outputs, runner
+
+
+def _disagreement(artifacts: ModelArtifacts, reference: list[np.ndarray], outputs: list[np.ndarray]) -> str:
+    if len(outputs) != len(reference):
+        return f"{len(outputs)} outputs, the reference has {len(reference)}"
+    for index, (ref, got) in enumerate(zip(reference, outputs)):
+        comparison = compare_outputs(artifacts.spec, np.asarray(ref), np.asarray(got))
+        if not comparison.ok:
+            where = f"output {index}: " if len(reference) > 1 else ""
+            return f"outputs differ from the reference, {where}{comparison.reason}"
+    return ""
+
+
+def _typical_shapes(artifacts: ModelArtifacts) -> list[tuple[int, ...]]:
+    if artifacts.spec is not None and artifacts.spec.inputs:
+        return [tuple(s) for s in artifacts.spec.inputs[0].typical_shapes]
+    # A user's ONNX with no registry facts: its own static dims, 1 and 224 for dynamic ones.
+    if artifacts.onnx_path is not None:
+        try:
+            from .._deps import import_onnx
+
+            onnx = import_onnx()
+            graph = onnx.load(str(artifacts.onnx_path), load_external_data=False).graph
+            initializers = {i.name for i in graph.initializer}
+            first = next(i for i in graph.input if i.name not in initializers)
+            dims = [d.dim_value for d in first.type.tensor_type.shape.dim]
+            return [tuple(d if d > 0 else (1 if i == 0 else 224) for i, d in enumerate(dims))]
+        except Exception:  # unreadable graph: fall back to a plain image batch
+            pass
+    return [(1, 3, 224, 224)]
+
+
+def _reason(trials: list[_Trial], reference_name: str, seconds: float) -> str:
+    measured = sorted((t for t in trials if t.status == "measured"), key=lambda t: t.total_ms)
+    parts = ["measured: " + ", ".join(f"{t.name} {t.total_ms:.1f} ms" for t in measured)]
+    slow = [t for t in trials if t.status == "slow"]
+    if slow:
+        parts.append("stopped early: " + ", ".join(f"{t.name} {t.detail}" for t in slow))
+    rejected = [t for t in trials if t.status in ("rejected", "failed")]
+    if rejected:
+        parts.append("rejected: " + ", ".join(f"{t.name} ({t.detail})" for t in rejected))
+    parts.append(f"reference {reference_name}, {seconds:.1f} s")
+    return "; ".join(parts)
+
+
+def _release(runner: Runner | None) -> None:
+    if runner is not None:
+        try:
+            runner.deactivate()
+        except Exception:  # releasing must not hide the decision
+            log.debug("Releasing a %s runner failed", runner.backend_name, exc_info=True)
+
+
+def _jsonable(value):
+    try:
+        return json.loads(json.dumps(value, sort_keys=True, default=str))
+    except (TypeError, ValueError):
+        return str(value)
