@@ -1,0 +1,60 @@
+"""Pre- and post-processing kernels of the OCR pipeline: compiled, or their pure-Python references.
+
+Public API (same signatures in both backends)::
+
+    det_preprocess(image, limit_side_len=960, limit_type="max", max_side_limit=4000, mean, std, scale, out=None)
+        -> (tensor 1×3×h×w float32, ratio_h, ratio_w)
+    db_decode(prob, src_h, src_w, thresh=0.3, box_thresh=0.6, max_candidates=1000, unclip_ratio=1.5,
+              score_mode="fast", box_type="quad", use_dilation=False) -> (boxes, scores)
+    ctc_decode(probs N×T×C, characters) -> [(text, score), ...]
+    build_ctc_characters(dict_lines, use_space_char=True) -> ["blank", ..., " "]
+    rec_preprocess(crops, image_shape=(3, 48, 320), mean, std, scale, dynamic_width=True) -> N×3×48×W float32
+    crop_text_regions(image, boxes) -> [crop, ...]
+
+``BACKEND`` says which implementation is in use: ``"compiled"`` (Cython/C modules built from
+``kernels/``) or ``"reference"`` (``hpi.kernels._reference``, numpy/OpenCV). ``HPI_PURE_PYTHON=1``
+forces the reference; if the compiled modules are missing the reference is used with one warning.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from . import _reference
+
+__all__ = [
+    "BACKEND",
+    "build_ctc_characters",
+    "crop_text_regions",
+    "ctc_decode",
+    "db_decode",
+    "det_preprocess",
+    "rec_preprocess",
+]
+
+
+def _load():
+    if os.environ.get("HPI_PURE_PYTHON", "") not in ("", "0"):
+        return _reference, "reference"
+    try:
+        from . import _compiled
+    except ImportError as exc:
+        warnings.warn(
+            f"hpi's compiled kernels are not available ({exc}); using the slower pure-Python references. "
+            "Reinstall hpi with a C compiler and Cython (pip install -e . --no-build-isolation) to build them.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return _reference, "reference"
+    return _compiled, "compiled"
+
+
+_impl, BACKEND = _load()
+
+det_preprocess = _impl.det_preprocess
+rec_preprocess = _impl.rec_preprocess
+crop_text_regions = _impl.crop_text_regions
+db_decode = _impl.db_decode
+ctc_decode = _impl.ctc_decode
+build_ctc_characters = _reference.build_ctc_characters
