@@ -154,7 +154,9 @@ def device_identity(device: Device) -> dict:
     if probe is not None:
         try:
             gpus = probe()
-            gpu = _jsonable(gpus[device.index]) if len(gpus) > device.index else gpu
+            if len(gpus) > device.index:
+                info = gpus[device.index]
+                gpu = info.as_dict() if hasattr(info, "as_dict") else _jsonable(info)
         except Exception:  # no driver, no cuda-python: the index alone still keys the decision
             pass
     return {"gpu": gpu}

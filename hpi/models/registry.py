@@ -80,7 +80,8 @@ class ModelSpec:
     postprocess: dict = field(default_factory=dict)
     reference_onnx: str | None = None  # name of a third-party ONNX of the same weights
     description: str = ""
-    status: str = "used"  # "used" by a pipeline, or "listed" for later pipelines
+    status: str = "used"  # "used" by a pipeline, "listed" for later pipelines, "reference" (cross-check)
+    exportable: bool = True  # Paddle models only: whether the paddle2onnx export runs anywhere
 
     @property
     def format(self) -> str:
@@ -286,6 +287,8 @@ _add(
         std=_IMAGENET_STD,
         description="SLANet-plus table structure; runs on Paddle Inference only (see STACK.md)",
         status="listed",
+        # Its export writes a Where on booleans inside If/Loop that neither ONNX Runtime nor OpenVINO runs.
+        exportable=False,
     )
 )
 
