@@ -33,7 +33,7 @@ def extensions():
                 f"hpi.kernels.{pyx.stem}",
                 c_sources,
                 include_dirs=[numpy.get_include(), str(ROOT / "kernels")],
-                extra_compile_args=["-O3", "-fopenmp"],
+                extra_compile_args=["-O3", "-fopenmp", "-ffp-contract=off"],
                 extra_link_args=["-fopenmp"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             )

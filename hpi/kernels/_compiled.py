@@ -1,0 +1,135 @@
+"""Python faces of the compiled kernels: validate like the reference, then call Cython/C.
+
+Input validation and the small scalar decisions (resize sizes, batch width) are shared with
+``_reference`` so both backends accept, reject and size exactly the same inputs. Resizing and
+perspective warps stay in OpenCV (identical pixels in both backends); everything per pixel or
+per box after that is compiled and runs with the GIL released.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from ..errors import InputError
+from . import _ctc, _preprocess
+from ._reference import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    _check_characters,
+    _det_resize_shape,
+    _rec_resized_width,
+    _rec_target_width,
+    _validate_ctc_probs,
+    _validate_image,
+    _validate_norm,
+    _validate_out,
+    build_ctc_characters,
+    crop_text_regions,
+    db_decode,
+)
+
+__all__ = [
+    "build_ctc_characters",
+    "crop_text_regions",
+    "ctc_decode",
+    "db_decode",
+    "det_preprocess",
+    "rec_preprocess",
+]
+
+
+def _default_threads() -> int:
+    """Threads for one kernel call: HPI_KERNEL_THREADS, else the CPUs this process may use (≤ 4).
+
+    Kernels only start a thread team for large inputs (a 64×80×6625 CTC batch, a full page);
+    small calls run on the calling thread, which has released the GIL.
+    """
+    value = os.environ.get("HPI_KERNEL_THREADS", "")
+    if value.strip():
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise InputError(f"HPI_KERNEL_THREADS must be an integer, got {value!r}.") from None
+    try:
+        available = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        available = os.cpu_count() or 1
+    return max(1, min(4, available))
+
+
+NUM_THREADS = _default_threads()
+
+
+@lru_cache(maxsize=32)
+def _lut(scale: float, mean: tuple, std: tuple) -> np.ndarray:
+    return _preprocess.build_lut(scale, np.asarray(mean, np.float32), np.asarray(std, np.float32))
+
+
+def _norm_lut(mean, std, scale) -> np.ndarray:
+    mean32, std32, scale32 = _validate_norm(mean, std, scale)
+    return _lut(float(scale32), tuple(mean32.tolist()), tuple(std32.tolist()))
+
+
+def det_preprocess(
+    image: np.ndarray,
+    limit_side_len: int = 960,
+    limit_type: str = "max",
+    max_side_limit: int = 4000,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    scale: float = 1 / 255,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, float]:
+    """See ``hpi.kernels._reference.det_preprocess`` (same semantics, one fused normalise pass)."""
+    image = _validate_image(image)
+    lut = _norm_lut(mean, std, scale)
+    h, w = image.shape[:2]
+    resize_h, resize_w = _det_resize_shape(h, w, int(limit_side_len), limit_type, int(max_side_limit))
+    resized = cv2.resize(image, (resize_w, resize_h))
+    tensor = _validate_out(out, (1, 3, resize_h, resize_w))
+    _preprocess.normalize_into(resized, lut, tensor[0], NUM_THREADS)
+    return tensor, resize_h / float(h), resize_w / float(w)
+
+
+def rec_preprocess(
+    crops: Sequence[np.ndarray],
+    image_shape=(3, 48, 320),
+    mean=(0.5, 0.5, 0.5),
+    std=(0.5, 0.5, 0.5),
+    scale: float = 1 / 255,
+    dynamic_width: bool = True,
+) -> np.ndarray:
+    """See ``hpi.kernels._reference.rec_preprocess`` (resize in OpenCV, normalise + pad fused)."""
+    crops = [_validate_image(c, "crop") for c in crops]
+    lut = _norm_lut(mean, std, scale)
+    height, batch_w = _rec_target_width(crops, image_shape, dynamic_width)
+    batch = np.empty((len(crops), 3, height, batch_w), dtype=np.float32)
+    resized = [
+        cv2.resize(crop, (_rec_resized_width(crop.shape[0], crop.shape[1], height, batch_w), height)) for crop in crops
+    ]
+    _preprocess.normalize_batch(resized, lut, batch, NUM_THREADS)
+    return batch
+
+
+def ctc_decode(probs: np.ndarray, characters: Sequence[str]) -> list[tuple[str, float]]:
+    """See ``hpi.kernels._reference.ctc_decode`` (one fused pass, GIL released, rows in parallel)."""
+    probs = _validate_ctc_probs(probs)
+    n, t, c = probs.shape
+    if n == 0:
+        return []
+    if c == 0 and t > 0:
+        raise InputError("CTC probabilities have 0 classes.")
+    _check_characters(characters, c, t > 0)
+    kept, counts, scores, has_nan = _ctc.argmax_collapse(probs, NUM_THREADS)
+    if has_nan:
+        raise InputError("CTC probabilities contain NaN; the recognition model output is invalid.")
+    results = []
+    for b, count in enumerate(counts.tolist()):
+        text = "".join([characters[i] for i in kept[b, :count].tolist()]) if count else ""
+        results.append((text, float(scores[b])))
+    return results
