@@ -1,0 +1,625 @@
+"""TensorRTRunner without TensorRT: the real runner code driven by a fake ``tensorrt`` and a fake CUDA.
+
+The fakes follow TensorRT's and cuda-python's documented contracts (name-based
+tensors, optimization profiles that reject shapes outside [min, max],
+``execute_async_v3`` reading/writing the addresses given by
+``set_tensor_address``, cuda-python's ``(err, value)`` tuples) and move real
+bytes: "device" memory is host memory, ``cudaMemcpyAsync`` is ``memmove``, and
+the fake engine computes ``sigmoid(mean over channels)`` of its input, which
+a real tiny ONNX model also computes for the ONNX Runtime reference. What this
+proves: engine build/cache/rebuild flow, profile routing to contexts, buffer
+reuse, the FP16 guard and fallback, error messages. What it cannot prove: that
+real TensorRT behaves like the fake (benchmarks/gpu_selfcheck.py does, on a GPU).
+
+Tests marked ``tensorrt``/``gpu`` at the end run the real thing when present.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import threading
+import types
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from hpi import _deps
+from hpi import device as device_mod
+from hpi.backends import tensorrt as trt_backend
+from hpi.backends import trt_cuda
+from hpi.errors import BackendError, BackendUnavailableError
+from hpi.models.artifacts import ModelArtifacts
+from hpi.models.registry import InputRule, get_model_spec
+
+# --------------------------------------------------------------------------- fake CUDA
+
+
+class _Err:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+class FakeCudart:
+    """cuda.bindings.runtime's calls used by hpi, over host memory."""
+
+    def __init__(self):
+        self.ok = _Err("cudaSuccess")
+        self.cudaError_t = types.SimpleNamespace(cudaSuccess=self.ok)
+        self.cudaMemcpyKind = types.SimpleNamespace(
+            cudaMemcpyHostToDevice="H2D", cudaMemcpyDeviceToHost="D2H", cudaMemcpyDeviceToDevice="D2D")
+        self.blocks: dict[int, ctypes.Array] = {}
+        self.mallocs = 0
+        self.copies: list[tuple[str, int]] = []
+        self.current_device = {}
+        self.streams = 0
+
+    def cudaGetErrorName(self, err):
+        return self.ok, err.name.encode()
+
+    def cudaGetErrorString(self, err):
+        return self.ok, b"fake"
+
+    def cudaGetDeviceCount(self):
+        return self.ok, 1
+
+    def cudaGetDeviceProperties(self, index):
+        return self.ok, types.SimpleNamespace(name=b"Fake GPU 80GB\0", major=9, minor=0, totalGlobalMem=80 << 30)
+
+    def cudaDriverGetVersion(self):
+        return self.ok, 13000
+
+    def cudaRuntimeGetVersion(self):
+        return self.ok, 13040
+
+    def cudaSetDevice(self, index):
+        self.current_device[threading.get_ident()] = index
+        return (self.ok,)
+
+    def _alloc(self, nbytes):
+        block = (ctypes.c_ubyte * nbytes)()
+        address = ctypes.addressof(block)
+        self.blocks[address] = block
+        self.mallocs += 1
+        return self.ok, address
+
+    cudaMalloc = _alloc
+    cudaMallocHost = _alloc
+
+    def _free(self, address):
+        assert address in self.blocks, "free of an address that was not allocated"
+        del self.blocks[address]
+        return (self.ok,)
+
+    cudaFree = _free
+    cudaFreeHost = _free
+
+    def cudaMemcpyAsync(self, dst, src, count, kind, stream):
+        assert isinstance(dst, int) and isinstance(src, int)
+        ctypes.memmove(dst, src, count)
+        self.copies.append((kind, count))
+        return (self.ok,)
+
+    def cudaStreamCreate(self):
+        self.streams += 1
+        return self.ok, 1000 + self.streams
+
+    def cudaStreamSynchronize(self, stream):
+        return (self.ok,)
+
+    def cudaStreamDestroy(self, stream):
+        return (self.ok,)
+
+
+# --------------------------------------------------------------------------- fake TensorRT
+
+
+def _read(address, shape, dtype=np.float32):
+    count = int(np.prod(shape))
+    raw = (ctypes.c_ubyte * (count * 4)).from_address(address)
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _write(address, array):
+    array = np.ascontiguousarray(array, np.float32)
+    ctypes.memmove(address, array.ctypes.data, array.nbytes)
+
+
+def model_function(x, fp16=False, broken_fp16=False):
+    """What the fake engine and the tiny ONNX model compute: sigmoid(mean over channels)."""
+    if fp16:
+        x = x.astype(np.float16)
+    y = 1.0 / (1.0 + np.exp(-x.mean(axis=1, keepdims=True, dtype=x.dtype)))
+    y = y.astype(np.float32)
+    return 1.0 - y if broken_fp16 else y
+
+
+class FakeTensorRT(types.ModuleType):
+    def __init__(self, version="10.9.0.34", with_fp16_flag=True):
+        super().__init__("tensorrt")
+        self.__version__ = version
+        self.builds = 0
+        self.executions: list[int] = []  # profile index of each execute_async_v3
+        self.broken_fp16 = False
+        self.reject_plans = False
+        trt = self
+
+        class Logger:
+            WARNING = 2
+
+            def __init__(self, severity=2):
+                self.severity = severity
+
+        class IProgressMonitor:
+            def __init__(self):
+                pass
+
+        self.Logger = Logger
+        self.IProgressMonitor = IProgressMonitor
+        flags = {"TF32": "tf32"}
+        if with_fp16_flag:
+            flags["FP16"] = "fp16"
+        self.BuilderFlag = types.SimpleNamespace(**flags)
+        self.MemoryPoolType = types.SimpleNamespace(WORKSPACE="workspace")
+        self.TensorIOMode = types.SimpleNamespace(INPUT="in", OUTPUT="out")
+        self.NetworkDefinitionCreationFlag = types.SimpleNamespace(EXPLICIT_BATCH=0)
+        self.nptype = lambda dtype: np.float32
+
+        class Tensor:
+            def __init__(self, name, shape):
+                self.name, self.shape = name, shape
+
+        class Network:
+            def __init__(self):
+                self.inputs = []
+
+            @property
+            def num_inputs(self):
+                return len(self.inputs)
+
+            def get_input(self, i):
+                return self.inputs[i]
+
+        class Parser:
+            def __init__(self, network, logger):
+                self.network = network
+                self.num_errors = 0
+
+            def parse_from_file(self, path):
+                import onnx
+
+                model = onnx.load(path)
+                for value in model.graph.input:
+                    dims = [d.dim_value if d.HasField("dim_value") else -1 for d in value.type.tensor_type.shape.dim]
+                    self.network.inputs.append(Tensor(value.name, dims))
+                return True
+
+        class OptimizationProfile:
+            def __init__(self):
+                self.shapes = {}
+
+            def set_shape(self, name, mn, opt, mx):
+                self.shapes[name] = [list(mn), list(opt), list(mx)]
+
+        class TimingCache:
+            def __init__(self, data):
+                self.data = data or b"TIMING"
+
+            def serialize(self):
+                return self.data + b"+"
+
+            def combine(self, other, ignore_mismatch):
+                return True
+
+        class Config:
+            def __init__(self):
+                self.flags, self.profiles, self.timing_cache = set(), [], None
+                self.builder_optimization_level = 3
+                self.progress_monitor = None
+
+            def set_flag(self, flag):
+                self.flags.add(flag)
+
+            def clear_flag(self, flag):
+                self.flags.discard(flag)
+
+            def set_memory_pool_limit(self, pool, size):
+                pass
+
+            def add_optimization_profile(self, profile):
+                self.profiles.append(profile.shapes)
+                return len(self.profiles) - 1
+
+            def create_timing_cache(self, data):
+                return TimingCache(data)
+
+            def set_timing_cache(self, cache, ignore_mismatch):
+                self.timing_cache = cache
+                return True
+
+            def get_timing_cache(self):
+                return self.timing_cache
+
+        class Builder:
+            def __init__(self, logger):
+                pass
+
+            def create_network(self, flags):
+                return Network()
+
+            def create_builder_config(self):
+                return Config()
+
+            def create_optimization_profile(self):
+                return OptimizationProfile()
+
+            def build_serialized_network(self, network, config):
+                trt.builds += 1
+                if config.progress_monitor is not None:
+                    config.progress_monitor.phase_start("Building engine", None, 2)
+                    config.progress_monitor.step_complete("Building engine", 0)
+                    config.progress_monitor.phase_finish("Building engine")
+                plan = {"profiles": config.profiles, "fp16": "fp16" in config.flags, "version": trt.__version__,
+                        "inputs": [t.name for t in network.inputs]}
+                return bytearray(b"FAKEPLAN" + json.dumps(plan).encode())
+
+        class Context:
+            def __init__(self, engine):
+                self.engine, self.profile, self.shapes, self.addresses = engine, 0, {}, {}
+
+            def set_optimization_profile_async(self, index, stream):
+                assert isinstance(stream, int)
+                self.profile = index
+                return True
+
+            def set_input_shape(self, name, shape):
+                mn, _, mx = self.engine.plan["profiles"][self.profile][name]
+                shape = [int(d) for d in shape]
+                if len(shape) != len(mn) or any(not lo <= d <= hi for lo, d, hi in zip(mn, shape, mx)):
+                    return False  # TensorRT refuses shapes outside the active profile
+                self.shapes[name] = shape
+                return True
+
+            def get_tensor_shape(self, name):
+                if name == "x":
+                    return self.shapes.get("x", [-1, 3, -1, -1])
+                n, _, h, w = self.shapes["x"]
+                return [n, 1, h, w]
+
+            def set_tensor_address(self, name, address):
+                self.addresses[name] = address
+                return True
+
+            def execute_async_v3(self, stream):
+                assert isinstance(stream, int)
+                trt.executions.append(self.profile)
+                x = _read(self.addresses["x"], self.shapes["x"])
+                y = model_function(x, fp16=self.engine.plan["fp16"], broken_fp16=trt.broken_fp16 and self.engine.plan["fp16"])
+                _write(self.addresses["y"], y)
+                return True
+
+        class Engine:
+            def __init__(self, plan):
+                self.plan = plan
+                self.num_io_tensors = 2
+                self.num_optimization_profiles = len(plan["profiles"])
+
+            def get_tensor_name(self, i):
+                return ["x", "y"][i]
+
+            def get_tensor_mode(self, name):
+                return trt.TensorIOMode.INPUT if name == "x" else trt.TensorIOMode.OUTPUT
+
+            def get_tensor_dtype(self, name):
+                return "float"
+
+            def get_tensor_profile_shape(self, name, index):
+                return self.plan["profiles"][index][name]
+
+            def create_execution_context(self):
+                return Context(self)
+
+        class Runtime:
+            def __init__(self, logger):
+                pass
+
+            def deserialize_cuda_engine(self, data):
+                data = bytes(data)
+                if trt.reject_plans or not data.startswith(b"FAKEPLAN"):
+                    return None
+                try:
+                    return Engine(json.loads(data[8:]))
+                except ValueError:
+                    return None
+
+        self.Builder, self.OnnxParser, self.Runtime = Builder, Parser, Runtime
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def tiny_onnx(tmp_path_factory):
+    """A real ONNX model computing sigmoid(mean over channels), input x: N×3×H×W."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 1, "h", "w"])
+    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], axes=[1], keepdims=1), helper.make_node("Sigmoid", ["m"], ["y"])]
+    model = helper.make_model(helper.make_graph(nodes, "tiny", [x], [y]), opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path_factory.mktemp("onnx") / "tiny.onnx"
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def artifacts(tiny_onnx):
+    det = get_model_spec("PP-OCRv4_mobile_det")
+    rule = InputRule("x", (None, 3, None, None), ((1, 3, 96, 128),), (1, 3, 32, 32), (1, 3, 128, 96), (1, 3, 256, 256), 32)
+    spec = replace(det, name="tiny_det", inputs=(rule,))
+    return ModelArtifacts("tiny_det", "hash", spec, onnx_path=tiny_onnx)
+
+
+@pytest.fixture
+def fakes(monkeypatch, tmp_hpi_home):
+    cudart = FakeCudart()
+    trt = FakeTensorRT()
+    monkeypatch.setattr(device_mod, "_cuda_runtime", lambda: cudart)
+    monkeypatch.setattr(trt_cuda, "import_cuda_runtime", lambda: cudart)
+    monkeypatch.setattr(trt_backend, "import_cuda_runtime", lambda: cudart)
+    monkeypatch.setattr(trt_backend, "import_tensorrt", lambda: trt)
+    return types.SimpleNamespace(cudart=cudart, trt=trt)
+
+
+OPTIONS = {"det_limit": 128}
+
+
+def _runner(artifacts, precision="fp32", **options):
+    return trt_backend.TensorRTRunner(artifacts, device="gpu:0", precision=precision, options={**OPTIONS, **options})
+
+
+def _input(shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- tests with the fakes
+
+
+def test_build_then_infer_routes_each_shape(fakes, artifacts, caplog):
+    with caplog.at_level(logging.INFO, logger="hpi"):
+        runner = _runner(artifacts).activate()
+    assert fakes.trt.builds == 1
+    assert [p.name for p in runner.profiles] == ["square", "portrait", "landscape"]
+    assert "built" in caplog.text and "Building engine" in caplog.text  # progress lines
+    for shape, profile in [((1, 3, 128, 128), "square"), ((1, 3, 256, 96), "portrait"), ((1, 3, 64, 256), "landscape")]:
+        x = _input(shape)
+        out = runner.infer({"x": x})
+        np.testing.assert_allclose(out["y"], model_function(x), rtol=1e-6)
+        assert runner.profiles[fakes.trt.executions[-1]].name == profile
+    runner.deactivate()
+    assert fakes.cudart.blocks == {}, "every pinned/device buffer is freed on deactivate"
+
+
+def test_buffers_are_allocated_once_and_reused(fakes, artifacts):
+    with _runner(artifacts) as runner:
+        allocated = fakes.cudart.mallocs
+        addresses = {name: b.device_ptr for name, b in runner.execution.buffers.items()}
+        for seed in range(5):
+            runner.infer({"x": _input((1, 3, 64 + 32 * seed, 96), seed)})
+        assert fakes.cudart.mallocs == allocated
+        assert {name: b.device_ptr for name, b in runner.execution.buffers.items()} == addresses
+        # Buffers are sized for the largest profile: 1×3×256×256 floats in, 1×1×256×256 out.
+        assert runner.execution.buffers["x"].nbytes == 3 * 256 * 256 * 4
+        assert runner.execution.buffers["y"].nbytes == 256 * 256 * 4
+        # Copies move only the bytes in use.
+        assert ("H2D", 3 * 64 * 96 * 4) in fakes.cudart.copies and ("D2H", 64 * 96 * 4) in fakes.cudart.copies
+
+
+def test_second_runner_loads_from_cache(fakes, artifacts, caplog):
+    with _runner(artifacts):
+        pass
+    with caplog.at_level(logging.INFO, logger="hpi"):
+        with _runner(artifacts) as runner:
+            runner.infer({"x": _input((1, 3, 96, 96))})
+    assert fakes.trt.builds == 1
+    assert "loaded from cache" in caplog.text
+    timing = list((runner.cache.root / "timing").iterdir())
+    assert len(timing) == 1 and "sm90" in timing[0].name and timing[0].read_bytes().startswith(b"TIMING")
+
+
+def test_changed_options_build_a_new_engine(fakes, artifacts):
+    with _runner(artifacts):
+        pass
+    with _runner(artifacts, det_limit=96):
+        pass
+    with _runner(artifacts, builder_optimization_level=5):
+        pass
+    assert fakes.trt.builds == 3
+
+
+def test_corrupt_engine_file_is_rebuilt_with_one_warning(fakes, artifacts, caplog):
+    with _runner(artifacts) as runner:
+        plan_path = runner.cache.plan_path(runner.engine_key("fp32"))
+    plan_path.write_bytes(b"FAKEPLAN{garbage")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="hpi"):
+        with _runner(artifacts) as runner:
+            runner.infer({"x": _input((1, 3, 96, 96))})
+    assert fakes.trt.builds == 2
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_engine_tensorrt_refuses_is_rebuilt(fakes, artifacts, caplog):
+    with _runner(artifacts):
+        pass
+    fakes.trt.reject_plans = True
+    with pytest.raises(BackendError, match="freshly built engine"):
+        _runner(artifacts).activate()
+    assert fakes.trt.builds == 2  # rebuilt once, then a clear error instead of a loop
+    assert "cannot be used" in caplog.text
+
+
+def test_engine_from_another_tensorrt_version_is_not_reused(fakes, artifacts):
+    with _runner(artifacts):
+        pass
+    fakes.trt.__version__ = "10.10.0"
+    with _runner(artifacts) as runner:
+        assert runner.engine_key("fp32").tensorrt_version == "10.10.0"
+    assert fakes.trt.builds == 2
+
+
+def test_shape_outside_every_profile_is_a_clear_error(fakes, artifacts):
+    with _runner(artifacts) as runner:
+        with pytest.raises(BackendError, match="fit none.*square.*portrait.*landscape"):
+            runner.infer({"x": _input((1, 3, 512, 64))})
+
+
+def test_fp16_within_tolerance_stays_fp16(fakes, artifacts):
+    with _runner(artifacts, "fp16") as runner:
+        assert runner.precision == "fp16"
+        assert runner.engine_info["accuracy_guard"]["ok"] is True
+        assert runner.engine_info["accuracy_guard"]["reference"] == "onnxruntime-cpu"
+        x = _input((1, 3, 96, 128))
+        np.testing.assert_allclose(runner.infer({"x": x})["y"], model_function(x), atol=2e-3)
+    meta = runner.cache.read_meta(runner.engine_key("fp16"))
+    assert meta["accuracy_guard"]["ok"] is True and meta["key"]["builder_flags"]["fp16_mode"] == "builder_flag"
+
+
+def test_fp16_that_changes_results_falls_back_to_fp32(fakes, artifacts, caplog):
+    fakes.trt.broken_fp16 = True
+    with caplog.at_level(logging.INFO, logger="hpi"):
+        with _runner(artifacts, "fp16") as runner:
+            assert runner.precision == "fp32" and runner.requested_precision == "fp16"
+            assert "fell back from fp16" in runner.describe()
+            x = _input((1, 3, 96, 96))
+            np.testing.assert_allclose(runner.infer({"x": x})["y"], model_function(x), rtol=1e-6)
+    assert "falling back to FP32" in caplog.text
+    assert fakes.trt.builds == 2  # the fp16 engine and the fp32 one
+    # The verdict is stored with the fp16 engine: the next start does not re-run the guard.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="hpi"):
+        with _runner(artifacts, "fp16") as runner:
+            assert runner.precision == "fp32" and runner.engine_info["accuracy_guard"]["cached"] is True
+    assert fakes.trt.builds == 2 and "accuracy guard vs" not in caplog.text
+
+
+def test_fp16_on_tensorrt_11_needs_the_onnx_converter(fakes, artifacts, monkeypatch):
+    """TensorRT 11 has no BuilderFlag.FP16: the ONNX must be converted to float16 first."""
+    fakes.trt.BuilderFlag = types.SimpleNamespace(TF32="tf32")
+    fakes.trt.__version__ = "11.4.0"
+    import importlib.util
+
+    if importlib.util.find_spec("onnxconverter_common") is not None:
+        pytest.skip("onnxconverter-common is installed here; this test covers its absence")
+    with pytest.raises(BackendUnavailableError, match="onnxconverter-common"):
+        _runner(artifacts, "fp16").activate()
+
+
+def test_concurrent_calls_are_serialised_and_correct(fakes, artifacts):
+    with _runner(artifacts) as runner:
+        results, errors = {}, []
+
+        def work(seed):
+            try:
+                x = _input((1, 3, 32 * (1 + seed % 4), 96), seed)
+                results[seed] = np.allclose(runner.infer({"x": x})["y"], model_function(x), rtol=1e-6)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors and all(results.values()) and len(results) == 8
+        assert all(index == 0 for index in fakes.cudart.current_device.values())
+
+
+def test_wrong_gpu_index_is_a_device_error(fakes, artifacts):
+    from hpi.errors import DeviceError
+
+    runner = trt_backend.TensorRTRunner(artifacts, device="gpu:3", options=OPTIONS)
+    with pytest.raises(DeviceError, match="gpu:3.*1 GPU"):
+        runner.activate()
+
+
+def test_model_without_shape_rules_uses_static_onnx_shapes(fakes, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 8, 8])
+    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], axes=[1], keepdims=1), helper.make_node("Sigmoid", ["m"], ["y"])]
+    model = helper.make_model(helper.make_graph(nodes, "s", [x], [y]), opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path / "static.onnx"
+    onnx.save(model, str(path))
+    with trt_backend.TensorRTRunner(ModelArtifacts("static", "h", None, onnx_path=path), device="gpu") as runner:
+        assert [p.name for p in runner.profiles] == ["static"]
+        x = _input((1, 3, 8, 8))
+        np.testing.assert_allclose(runner.infer({"x": x})["y"], model_function(x), rtol=1e-6)
+
+
+def test_too_old_tensorrt_is_refused(fakes, artifacts):
+    fakes.trt.__version__ = "8.4.3"
+    with pytest.raises(BackendUnavailableError, match="too old"):
+        _runner(artifacts).activate()
+
+
+# --------------------------------------------------------------------------- without the fakes
+
+
+def test_missing_tensorrt_error_says_how_to_install(monkeypatch, artifacts):
+    """On this machine tensorrt is absent: the error names NVIDIA's install route."""
+    if _deps.is_available("tensorrt"):
+        pytest.skip("tensorrt is installed here")
+    _deps._import.cache_clear()
+    with pytest.raises(BackendUnavailableError) as info:
+        trt_backend.TensorRTRunner(artifacts, device="gpu:0").activate()
+    message = str(info.value)
+    assert "tensorrt" in message and "NVIDIA" in message and "not installable from PyPI alone" in message
+
+
+def test_backend_table_reports_tensorrt_missing():
+    from hpi.backends import create_runner, is_installed
+
+    if _deps.is_available("tensorrt"):
+        pytest.skip("tensorrt is installed here")
+    assert not is_installed("tensorrt")
+    with pytest.raises(BackendUnavailableError, match="needs tensorrt"):
+        create_runner("tensorrt", ModelArtifacts("m", "h"), device="gpu:0")
+
+
+# --------------------------------------------------------------------------- real TensorRT (GPU machines)
+
+
+def _real_gpu_and_tensorrt() -> str | None:
+    if not _deps.is_available("tensorrt"):
+        return "TensorRT is not installed (it is not installable from PyPI; see docs/GPU.md)"
+    try:
+        if not device_mod.probe_gpus():
+            return "no NVIDIA GPU on this machine"
+    except Exception as exc:  # DeviceError and friends
+        return f"no usable GPU ({exc})"
+    return None
+
+
+@pytest.mark.gpu
+@pytest.mark.tensorrt
+def test_real_tensorrt_matches_onnxruntime(tiny_onnx, tmp_hpi_home):
+    reason = _real_gpu_and_tensorrt()
+    if reason:
+        pytest.skip(reason)
+    det = get_model_spec("PP-OCRv4_mobile_det")
+    rule = InputRule("x", (None, 3, None, None), ((1, 3, 96, 128),), (1, 3, 32, 32), (1, 3, 128, 96), (1, 3, 256, 256), 32)
+    artifacts = ModelArtifacts("tiny_det", "hash", replace(det, name="tiny_det", inputs=(rule,)), onnx_path=tiny_onnx)
+    with trt_backend.TensorRTRunner(artifacts, device="gpu:0", options=OPTIONS) as runner:
+        for shape in [(1, 3, 128, 128), (1, 3, 256, 96), (1, 3, 64, 256)]:
+            x = _input(shape)
+            np.testing.assert_allclose(runner.infer({"x": x})["y"], model_function(x), atol=1e-5)
