@@ -107,17 +107,19 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True).encode())
 
 
-def read_json(path: Path) -> dict | None:
-    """The JSON object at ``path``; None when missing; None with a warning when corrupt."""
+def read_json(path: Path, warn: bool = True) -> dict | None:
+    """The JSON object at ``path``; None when missing; None (with a warning if ``warn``) when corrupt."""
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        log.warning("Cache file %s is corrupt (%s); it will be rebuilt.", path, exc)
+        if warn:
+            log.warning("Cache file %s is corrupt (%s); it will be rebuilt.", path, exc)
         return None
     if not isinstance(data, dict):
-        log.warning("Cache file %s is corrupt (not an object); it will be rebuilt.", path)
+        if warn:
+            log.warning("Cache file %s is corrupt (not an object); it will be rebuilt.", path)
         return None
     return data
 

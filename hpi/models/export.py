@@ -10,6 +10,7 @@ converting). Its exit code proves nothing: the result is loaded and run.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _deps
-from ..cache import atomic_write_json, cache_dir, file_lock, read_json, replace_dir, sha256_file
+from ..cache import atomic_write_json, cache_dir, file_lock, replace_dir, sha256_file
 from ..errors import ExportError
 from .artifacts import ModelArtifacts
 from .compare import compare_outputs
@@ -62,10 +63,10 @@ def export_onnx(artifacts: ModelArtifacts, check: bool = True) -> ModelArtifacts
     version = _converter_version()
     key = export_key(artifacts.content_hash, version)
     directory = cache_dir("onnx") / f"{_slug(artifacts.name)}-{key[:16]}"
-    meta = _valid_entry(directory, key)
+    meta = _valid_entry(directory, key, warn=False)
     if meta is None:
         with file_lock(f"export-{key[:16]}"):
-            meta = _valid_entry(directory, key)
+            meta = _valid_entry(directory, key, warn=True)  # another process may have exported it
             if meta is None:
                 meta = _export_into(artifacts, directory, key, version, check)
     else:
@@ -85,18 +86,32 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def _valid_entry(directory: Path, key: str) -> dict | None:
+def _valid_entry(directory: Path, key: str, warn: bool = True) -> dict | None:
+    """The entry's meta.json when model.onnx is intact; None (with a warning if ``warn``) otherwise."""
     if not directory.exists():
         return None
-    meta = read_json(directory / "meta.json")
+    meta = _read_meta(directory / "meta.json")
     onnx_file = directory / "model.onnx"
-    if meta is None or meta.get("key") != key or not onnx_file.is_file():
-        log.warning("Cached ONNX export in %s is incomplete or corrupt; exporting again.", directory)
-        return None
-    if onnx_file.stat().st_size != meta.get("onnx_size") or sha256_file(onnx_file) != meta.get("onnx_sha256"):
-        log.warning("Cached ONNX export %s does not match its recorded hash; exporting again.", onnx_file)
+    problem = ""
+    if meta is None or meta.get("key") != key:
+        problem = "its meta.json is missing or corrupt"
+    elif not onnx_file.is_file():
+        problem = "model.onnx is missing"
+    elif onnx_file.stat().st_size != meta.get("onnx_size") or sha256_file(onnx_file) != meta.get("onnx_sha256"):
+        problem = "model.onnx does not match its recorded size/sha256 (truncated or corrupt)"
+    if problem:
+        if warn:
+            log.warning("Cached ONNX export in %s is unusable (%s); exporting again.", directory, problem)
         return None
     return meta
+
+
+def _read_meta(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _run_paddle2onnx(model_file: Path, params_file: Path, out_file: Path, workdir: Path) -> None:

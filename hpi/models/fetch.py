@@ -35,7 +35,7 @@ def model_dir(spec: ModelSpec) -> Path:
 
 
 def _is_complete(spec: ModelSpec, directory: Path) -> bool:
-    meta = read_json(directory / "source.json")
+    meta = read_json(directory / "source.json", warn=False)
     if meta is None or meta.get("wheel_sha256") != spec.source.sha256:
         return False
     files = meta.get("files", {})
