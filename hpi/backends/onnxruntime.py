@@ -29,28 +29,64 @@ class OnnxRuntimeRunner(Runner):
     backend_name = "onnxruntime"
 
     def _providers(self, ort) -> list:
+        """Execution providers for the device, best first, CPU last.
+
+        On ``gpu:N`` with onnxruntime-gpu: the TensorRT EP (engine and timing
+        caches under ``$HPI_HOME/engines/onnxruntime-trt/<model>``, explicit
+        profile shapes from the model's shape rules so a new input shape does
+        not rebuild the engine, FP16 when ``precision="fp16"``), then the CUDA
+        EP (``cudnn_conv_algo_search`` HEURISTIC: the exhaustive default
+        benchmarks every new shape, which costs seconds per det size).
+        ``options``: ``providers`` (used as given), ``use_trt_ep`` (True),
+        ``trt_cache_dir``, ``cudnn_conv_algo_search`` (HEURISTIC / DEFAULT /
+        EXHAUSTIVE). onnxruntime-gpu lists these providers even without a
+        GPU and falls back to CPU silently, so ``_activate_impl`` checks
+        ``session.get_providers()`` after creating the session.
+        """
+        from pathlib import Path
+
         if "providers" in self.options:
             return list(self.options["providers"])
         if not self.device.startswith("gpu"):
             return ["CPUExecutionProvider"]
         index = _gpu_index(self.device)
-        available = ort.get_available_providers()
+        available = list(ort.get_available_providers())
         providers: list = []
         if "TensorrtExecutionProvider" in available and self.options.get("use_trt_ep", True):
+            cache_path = self.options.get("trt_cache_dir")
+            if not cache_path:
+                from ..cache import cache_dir
+
+                # Without a path the EP writes its caches into the current directory.
+                cache_path = cache_dir("engines") / "onnxruntime-trt" / f"{self.model.name}-{self.model.content_hash[:16]}"
+            Path(cache_path).mkdir(parents=True, exist_ok=True)
             trt_options = {
                 "device_id": index,
                 "trt_fp16_enable": self.precision == "fp16",
                 "trt_engine_cache_enable": True,
+                "trt_engine_cache_path": str(cache_path),
                 "trt_timing_cache_enable": True,
+                "trt_timing_cache_path": str(cache_path),
             }
-            if self.options.get("trt_cache_dir"):
-                trt_options["trt_engine_cache_path"] = str(self.options["trt_cache_dir"])
-                trt_options["trt_timing_cache_path"] = str(self.options["trt_cache_dir"])
+            spec = self.model.spec
+            if spec is not None and spec.inputs and all(len(rule.min_shape) == len(rule.max_shape) for rule in spec.inputs):
+                from .trt_profiles import Profile, onnxruntime_trt_profile_options, rule_profile
+
+                profile = Profile("full", tuple(item for rule in spec.inputs for item in rule_profile(rule).inputs))
+                trt_options.update(onnxruntime_trt_profile_options(profile))
             providers.append(("TensorrtExecutionProvider", trt_options))
         if "CUDAExecutionProvider" in available:
-            providers.append(
-                ("CUDAExecutionProvider", {"device_id": index, "cudnn_conv_algo_search": "HEURISTIC"})
-            )
+            algo = str(self.options.get("cudnn_conv_algo_search", "HEURISTIC")).upper()
+            if algo not in ("HEURISTIC", "DEFAULT", "EXHAUSTIVE"):
+                raise BackendError(
+                    f"cudnn_conv_algo_search must be HEURISTIC, DEFAULT or EXHAUSTIVE; got {algo!r}."
+                )
+            providers.append(("CUDAExecutionProvider", {"device_id": index, "cudnn_conv_algo_search": algo}))
+            if self.precision == "fp16" and not any(p[0] == "TensorrtExecutionProvider" for p in providers):
+                log.warning(
+                    "onnxruntime's CUDA execution provider runs %s in fp32: fp16 needs its TensorRT "
+                    "execution provider (not available here: %s).", self.model.name, available,
+                )
         if not providers:
             raise BackendUnavailableError(
                 f"device {self.device!r} asks for a GPU but this onnxruntime has no GPU providers "
