@@ -1,0 +1,63 @@
+"""Text detection (DB): resize/normalise → det model → box decode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import kernels
+from ..backends.base import Runner
+from ..models.registry import ModelSpec
+from ..timing import NULL_TIMES, StageTimes
+
+
+@dataclass(frozen=True)
+class DetParams:
+    """PaddleX's text_det_* parameters for one call."""
+
+    limit_side_len: int
+    limit_type: str
+    max_side_limit: int
+    thresh: float
+    box_thresh: float
+    unclip_ratio: float
+    box_type: str = "quad"
+    score_mode: str = "fast"
+
+    def as_paddlex(self) -> dict:
+        return {
+            "limit_side_len": self.limit_side_len,
+            "limit_type": self.limit_type,
+            "thresh": self.thresh,
+            "max_side_limit": self.max_side_limit,
+            "box_thresh": self.box_thresh,
+            "unclip_ratio": self.unclip_ratio,
+        }
+
+
+class TextDetector:
+    """Finds text regions. ``predict`` returns (polygons N×4×2 int32, scores N)."""
+
+    def __init__(self, runner: Runner, spec: ModelSpec) -> None:
+        self.runner = runner
+        self.spec = spec
+        self.input_name = runner.input_names[0]
+
+    def predict(self, image: np.ndarray, params: DetParams, times: StageTimes = NULL_TIMES):
+        height, width = image.shape[:2]
+        with times.stage("det.pre"):
+            tensor, _, _ = kernels.det_preprocess(
+                image, params.limit_side_len, params.limit_type, params.max_side_limit,
+                self.spec.mean, self.spec.std, self.spec.scale,
+            )
+        with times.stage("det.model"):
+            prob = self.runner.infer({self.input_name: tensor})
+            prob = next(iter(prob.values()))
+        with times.stage("det.post"):
+            boxes, scores = kernels.db_decode(
+                prob[0, 0], height, width, thresh=params.thresh, box_thresh=params.box_thresh,
+                max_candidates=int(self.spec.postprocess.get("max_candidates", 1000)),
+                unclip_ratio=params.unclip_ratio, score_mode=params.score_mode, box_type=params.box_type,
+            )
+        return boxes, scores

@@ -1,0 +1,48 @@
+"""Text line orientation (0° / 180°) for cropped lines."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .. import kernels
+from ..backends.base import Runner
+from ..models.registry import ModelSpec
+from ..timing import NULL_TIMES, StageTimes
+
+
+class TextlineClassifier:
+    """``predict(crops)`` returns (label indices, scores); label 1 means upside down (180°).
+
+    A line counts as upside down only when the model says 180° with a score
+    above ``cls_thresh`` (0.9 for PP-OCR's mobile v2 classifier, as in
+    PaddleOCR): below it, the classifier flips upright lines too often.
+    """
+
+    def __init__(self, runner: Runner, spec: ModelSpec, batch_size: int = 6) -> None:
+        self.runner = runner
+        self.spec = spec
+        self.batch_size = batch_size
+        self.input_name = runner.input_names[0]
+        self.image_shape = tuple(spec.postprocess.get("image_shape", (3, 48, 192)))
+        self.cls_thresh = float(spec.postprocess.get("cls_thresh", 0.0))
+
+    def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES) -> tuple[list[int], list[float]]:
+        labels: list[int] = []
+        scores: list[float] = []
+        for start in range(0, len(crops), self.batch_size):
+            batch = crops[start:start + self.batch_size]
+            with times.stage("cls.pre"):
+                tensor = kernels.rec_preprocess(
+                    batch, self.image_shape, self.spec.mean, self.spec.std, self.spec.scale, dynamic_width=False
+                )
+            with times.stage("cls.model"):
+                out = next(iter(self.runner.infer({self.input_name: tensor}).values()))
+            with times.stage("cls.post"):
+                for row in out:
+                    label = int(row.argmax())
+                    score = float(row[label])
+                    labels.append(label if label == 0 or score > self.cls_thresh else 0)
+                    scores.append(score)
+        return labels, scores

@@ -1,0 +1,55 @@
+"""OCR pipeline fixtures: one pipeline per backend, created once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from rendering import RenderedImage
+
+
+@pytest.fixture(scope="session")
+def ocr_pipeline():
+    """The default pipeline (backend auto), with textline orientation enabled."""
+    from hpi import create_pipeline
+
+    pipeline = create_pipeline("OCR", device="cpu", use_textline_orientation=True)
+    yield pipeline
+    pipeline.close()
+
+
+def _iou(a, b) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0, x2 - x1) * max(0, y2 - y1)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def normalize_text(text: str) -> str:
+    """Whitespace is ignored: the PP-OCRv4 (Chinese + English) rec model often drops spaces between
+    English words, and RapidOCR with the same model does the same (README, "Limits")."""
+    return "".join(text.split())
+
+
+def match_lines(result, rendered: RenderedImage, min_iou: float = 0.3):
+    """Match ground-truth lines to recognised lines by box overlap.
+
+    Returns (detection recall, share of ground-truth lines read exactly, list of mismatches).
+    """
+    boxes = [tuple(map(float, b)) for b in result.rec_boxes]
+    texts = list(result.rec_texts)
+    found = exact = 0
+    mismatches = []
+    for line in rendered.lines:
+        scores = [_iou(line.box, box) for box in boxes]
+        if not scores or max(scores) < min_iou:
+            mismatches.append((line.text, None))
+            continue
+        found += 1
+        best = texts[scores.index(max(scores))]
+        if normalize_text(best) == normalize_text(line.text):
+            exact += 1
+        else:
+            mismatches.append((line.text, best))
+    total = max(1, len(rendered.lines))
+    return found / total, exact / total, mismatches

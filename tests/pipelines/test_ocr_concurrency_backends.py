@@ -1,0 +1,48 @@
+"""The same texts from every backend, and from 4 threads sharing one pipeline."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hpi import backends
+from rendering import PAGE_TEXTS, latin_fonts, render_lines, render_single_line
+
+
+@pytest.fixture(scope="module")
+def images():
+    fonts = latin_fonts()
+    if not fonts:
+        pytest.skip("no DejaVu fonts to render test images")
+    return [
+        render_lines(PAGE_TEXTS[:4], fonts[0], size=26).image,
+        render_lines(PAGE_TEXTS[4:], fonts[1 % len(fonts)], size=30).image,
+        render_single_line("Threads share one pipeline", fonts[0], size=28).image,
+        render_lines(PAGE_TEXTS[2:6], fonts[-1], size=22).image,
+    ]
+
+
+def _signature(result):
+    return (tuple(result.rec_texts), tuple(round(s, 4) for s in result.rec_scores), result.dt_polys.tolist())
+
+
+def test_four_threads_match_sequential(ocr_pipeline, images):
+    sequential = [_signature(next(ocr_pipeline.predict(img))) for img in images] * 2
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = list(pool.map(lambda img: _signature(next(ocr_pipeline.predict(img))), images * 2))
+    assert concurrent == sequential
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino", "paddle"])
+def test_backends_give_same_texts(backend, ocr_pipeline, images):
+    if not backends.is_installed(backend):
+        pytest.skip(f"{backend} is not installed (pip install \"hpi[cpu]\")")
+    from hpi import create_pipeline
+
+    expected = [next(ocr_pipeline.predict(img)).rec_texts for img in images]
+    with create_pipeline("OCR", device="cpu", backend=backend, use_textline_orientation=True) as pipeline:
+        described = pipeline.describe_backends()
+        assert all(d.startswith(backend) for d in described.values()), described
+        got = [next(pipeline.predict(img)).rec_texts for img in images]
+    assert got == expected

@@ -1,0 +1,89 @@
+"""CLI end to end: files written, exit codes, --get_pipeline_config round trip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rendering import latin_fonts, render_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "hpi.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def images_dir(tmp_path_factory):
+    import cv2
+
+    fonts = latin_fonts()
+    if not fonts:
+        pytest.skip("no DejaVu fonts to render test images")
+    directory = tmp_path_factory.mktemp("cli-inputs")
+    cv2.imwrite(str(directory / "one.png"), render_lines(["First image text"], fonts[0], size=30).image)
+    cv2.imwrite(str(directory / "two.png"), render_lines(["Second image 42"], fonts[0], size=30).image)
+    return directory
+
+
+def test_get_pipeline_config_round_trip(tmp_path, images_dir):
+    proc = run_cli("--get_pipeline_config", "OCR", "--save_path", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    config = tmp_path / "OCR.yaml"
+    assert config.is_file()
+    text = config.read_text().replace("thresh: 0.3", "thresh: 0.31")
+    config.write_text(text)
+    out = tmp_path / "out"
+    proc = run_cli("--pipeline", str(config), "--input", str(images_dir / "one.png"), "--device", "cpu",
+                   "--save_path", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((out / "one_res.json").read_text())
+    assert data["text_det_params"]["thresh"] == 0.31
+    assert ["".join(t.split()) for t in data["rec_texts"]] == ["Firstimagetext"]
+    assert (out / "one_ocr_res_img.png").is_file()
+
+
+def test_directory_with_a_bad_file_exits_1_and_summarises(tmp_path, images_dir):
+    import shutil
+
+    inputs = tmp_path / "in"
+    shutil.copytree(images_dir, inputs)
+    (inputs / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "out"
+    proc = run_cli("--pipeline", "OCR", "--input", str(inputs), "--save_path", str(out), "--texts_only",
+                   "--text_det_thresh", "0.3")
+    assert proc.returncode == 1
+    assert "1 of 3 inputs failed" in proc.stderr and "broken.png" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "one_ocr_res_img.png", "one_res.json", "two_ocr_res_img.png", "two_res.json",
+    ]
+    assert "First image text" in proc.stdout and "Second image 42" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--pipeline", "Nope", "--input", "x.png"), "Unknown pipeline 'Nope'"),
+        (("--pipeline", "OCR", "--input", "x.png", "--device", "tpu"), "Unknown device 'tpu'"),
+        (("--pipeline", "OCR", "--input", "x.png", "--backend", "tflite"), "backend is 'tflite'"),
+        (("--pipeline", "OCR",), "--pipeline and --input are required"),
+    ],
+)
+def test_usage_errors_exit_2(args, message):
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_single_input_exit_code(tmp_path):
+    proc = run_cli("--pipeline", "OCR", "--input", str(tmp_path / "missing.png"))
+    assert proc.returncode == 1
+    assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
