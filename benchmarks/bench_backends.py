@@ -1,0 +1,100 @@
+"""Each model x backend at its typical shapes (pytest-benchmark; all backends in the same run).
+
+Run (writes JSON, then prints the markdown table for BACKENDS.md)::
+
+    HPI_HOME=~/.cache/hpi python -m pytest benchmarks/bench_backends.py -p no:cacheprovider \
+        --benchmark-json=benchmarks/backends.json --benchmark-columns=min,median,mean,stddev,rounds
+    python benchmarks/bench_backends.py benchmarks/backends.json
+
+Inputs are rendered text (hpi.models.probe_inputs), the shapes are the
+registry's ``typical_shapes`` (what automatic selection measures), threads
+are ``HPI_NUM_THREADS`` or all cores, precision fp32 (OpenVINO with its f32
+hint). ``HPI_BENCH_ROUNDS`` sets the timed rounds (default 10, one warm-up).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+MODELS = ("PP-OCRv4_mobile_det", "PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori")
+BACKENDS = ("onnxruntime", "openvino", "paddle")
+ROUNDS = int(os.environ.get("HPI_BENCH_ROUNDS", "10"))
+
+
+def _cases():
+    from hpi.models.registry import get_model_spec
+
+    for model in MODELS:
+        for shape in get_model_spec(model).inputs[0].typical_shapes:
+            for backend in BACKENDS:
+                yield pytest.param(model, shape, backend, id=f"{model}-{'x'.join(map(str, shape))}-{backend}")
+
+
+@pytest.fixture(scope="module")
+def runners():
+    """One active runner per (model, backend), built on first use and kept for the module."""
+    active: dict = {}
+
+    def get(model: str, backend: str):
+        from hpi.backends import create_runner, is_installed
+        from hpi.models.resolve import resolve_model
+
+        if not is_installed(backend):
+            pytest.skip(f"{backend} is not installed")
+        key = (model, backend)
+        if key not in active:
+            active[key] = create_runner(backend, resolve_model(model)).activate()
+        return active[key]
+
+    yield get
+    for runner in active.values():
+        runner.deactivate()
+
+
+@pytest.mark.parametrize("model, shape, backend", list(_cases()))
+def test_backend(benchmark, runners, model, shape, backend):
+    from hpi.models.probe_inputs import probe_input
+
+    runner = runners(model, backend)
+    feed = {runner.input_names[0]: probe_input(runner.model.spec, shape)}
+    benchmark.group = f"{model} {'x'.join(map(str, shape))}"
+    benchmark.extra_info.update(
+        {"model": model, "shape": list(shape), "backend": backend, "threads": runner.threads,
+         "runner": runner.describe()}
+    )
+    benchmark.pedantic(runner.infer, args=(feed,), rounds=ROUNDS, iterations=1, warmup_rounds=1)
+
+
+def table(path: str) -> str:
+    """The markdown table (ms, min / median of the rounds) from a --benchmark-json file."""
+    data = json.loads(open(path).read())
+    rows: dict[tuple[str, str], dict[str, dict]] = {}
+    for bench in data["benchmarks"]:
+        info = bench["extra_info"]
+        rows.setdefault((info["model"], "x".join(map(str, info["shape"]))), {})[info["backend"]] = bench["stats"]
+    backends = [b for b in BACKENDS if any(b in r for r in rows.values())]
+    lines = [
+        "| model | input shape | " + " | ".join(backends) + " | fastest |",
+        "|---|---|" + "---|" * len(backends) + "---|",
+    ]
+    for (model, shape), stats in rows.items():
+        fastest = min(stats, key=lambda b: stats[b]["min"])
+        cells = []
+        for backend in backends:
+            s = stats.get(backend)
+            cell = "n/a" if s is None else f"{s['min'] * 1e3:.2f} / {s['median'] * 1e3:.2f}"
+            cells.append(f"**{cell}**" if backend == fastest else cell)
+        lines.append(f"| {model} | {shape} | " + " | ".join(cells) + f" | {fastest} |")
+    machine = data.get("machine_info", {})
+    cpu = machine.get("cpu", {}).get("brand_raw") or machine.get("processor", "")
+    lines.append("")
+    lines.append(f"ms, min / median of {ROUNDS} rounds after 1 warm-up; {cpu}; {data.get('datetime', '')}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/backends.json"))
