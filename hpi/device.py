@@ -186,10 +186,10 @@ def driver_status() -> str:
     except DeviceError:
         return "cuda-python not installed"
     err, driver = cudart.cudaDriverGetVersion()
-    driver_text = "no NVIDIA driver" if not _is_success(cudart, err) or not driver else _version(driver)
+    driver_text = "no NVIDIA driver" if not _is_success(cudart, err) or not driver else f"driver {_version(driver)}"
     err, runtime = cudart.cudaRuntimeGetVersion()
     runtime_text = _version(runtime) if _is_success(cudart, err) else "unknown"
-    return f"driver {driver_text}, CUDA runtime {runtime_text}"
+    return f"{driver_text}, CUDA runtime {runtime_text}"
 
 
 def _version(number: int) -> str:
