@@ -552,6 +552,19 @@ class TensorRTRunner(Runner):
         self.cache.update_meta(key, accuracy_guard=verdict.as_dict())
         return verdict
 
+    def max_input_shape(self, name: str | None = None) -> tuple[int, ...]:
+        """The largest shape (per dimension, over all profiles) input ``name`` accepts.
+
+        A pipeline on TensorRT should keep its inputs inside this (e.g. clamp
+        the detection side limit): shapes outside every profile raise a
+        :class:`~hpi.backends.trt_profiles.ProfileError` instead of rebuilding.
+        """
+        name = name or self.input_names[0]
+        shapes = [profile[name].max for profile in self.profiles if name in profile.input_names]
+        if not shapes:
+            raise KeyError(name)
+        return tuple(max(dims) for dims in zip(*shapes))
+
     # -- inference ----------------------------------------------------------
     def _infer_impl(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         set_device(self.gpu.index)  # the current device is per thread

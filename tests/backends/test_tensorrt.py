@@ -477,6 +477,7 @@ def test_engine_from_another_tensorrt_version_is_not_reused(fakes, artifacts):
 
 def test_shape_outside_every_profile_is_a_clear_error(fakes, artifacts):
     with _runner(artifacts) as runner:
+        assert runner.max_input_shape("x") == (1, 3, 256, 256)
         with pytest.raises(BackendError, match="fit none.*square.*portrait.*landscape"):
             runner.infer({"x": _input((1, 3, 512, 64))})
 
