@@ -124,6 +124,15 @@ class OnnxRuntimeRunner(Runner):
         # onnxruntime-gpu silently falls back to CPU when CUDA is unusable: check what we got.
         active = self.session.get_providers()
         wanted = [p if isinstance(p, str) else p[0] for p in providers]
+        on_gpu = {"TensorrtExecutionProvider", "CUDAExecutionProvider"} & set(active)
+        if self.device.startswith("gpu") and "providers" not in self.options and not on_gpu:
+            self.session = None
+            raise BackendUnavailableError(
+                f"onnxruntime was asked to run {self.model.name} on {self.device} with {wanted[:-1]} "
+                f"but the session runs on {active} only: onnxruntime-gpu fell back to the CPU. "
+                "Its CUDA/cuDNN libraries are probably missing or do not match the driver "
+                "(see onnxruntime's CUDA requirements); use device='cpu' to run on the CPU."
+            )
         if wanted[0] != "CPUExecutionProvider" and wanted[0] not in active:
             log.warning(
                 "onnxruntime asked for %s for %s but the session runs on %s (fell back).",

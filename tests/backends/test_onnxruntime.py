@@ -78,3 +78,14 @@ def test_warmup_runs_the_given_shapes(rec_model):
 def test_gpu_without_gpu_providers_names_the_package(cls_model):
     with pytest.raises(BackendUnavailableError, match="onnxruntime-gpu"):
         create_runner("onnxruntime", cls_model, device="gpu").activate()
+
+
+def test_silent_cpu_fallback_on_gpu_is_an_error(cls_model, monkeypatch):
+    """onnxruntime-gpu lists CUDA even where it cannot run and falls back to CPU: get_providers() tells."""
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has GPU providers; the fallback is simulated only on CPU builds")
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    runner = create_runner("onnxruntime", cls_model, device="gpu:0")
+    with pytest.raises(BackendUnavailableError, match="fell back to the CPU"):
+        runner.activate()
+    assert not runner.is_active

@@ -202,3 +202,21 @@ def test_detection_is_measured_on_its_typical_shapes_within_bounds(det_model, de
     assert decision.timings_ms[decision.backend] == min(decision.timings_ms.values())
     # Loading three backends plus at most 4 runs per shape each: seconds, not minutes.
     assert elapsed < 60, f"measuring det took {elapsed:.1f} s"
+
+
+def test_reduced_precision_is_held_to_the_task_result(rec_model):
+    """bf16/fp16 outputs move far beyond fp32 noise; they must still give the same argmax per step."""
+    import numpy as np
+
+    from hpi.backends import create_runner
+    from hpi.models.probe_inputs import probe_input
+
+    x = probe_input(rec_model.spec, (6, 3, 48, 320))
+    with create_runner("onnxruntime", rec_model, threads=2) as runner:
+        reference = runner.infer_one(x)
+    rng = np.random.default_rng(0)
+    noisy = reference + rng.normal(0, 2e-3, reference.shape).astype(np.float32)  # like a bf16 run
+    assert select._disagreement(rec_model, [reference], [noisy], "fp32").startswith("outputs differ")
+    assert select._disagreement(rec_model, [reference], [noisy], "bf16") == ""
+    garbage = rng.random(reference.shape).astype(np.float32)
+    assert "argmax agreement" in select._disagreement(rec_model, [reference], [garbage], "fp16")
