@@ -87,3 +87,14 @@ def test_missing_single_input_exit_code(tmp_path):
     proc = run_cli("--pipeline", "OCR", "--input", str(tmp_path / "missing.png"))
     assert proc.returncode == 1
     assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_readme_quick_start_on_demo_image():
+    """The README's first command: OCR on the checked-in demo image, texts printed."""
+    proc = run_cli("--pipeline", "OCR", "--input", str(ROOT / "demo" / "demo.png"), "--device", "cpu", "--texts_only",
+                   cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    lines = ["".join(line.split()) for line in proc.stdout.splitlines()]
+    assert "Totaldue:1,680.00EUR" in lines
+    assert "高性能推理引擎" in lines
+    assert len(lines) >= 8
