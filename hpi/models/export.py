@@ -52,7 +52,9 @@ def _parity_shapes(spec: ModelSpec | None, input_shape: list[int]) -> list[tuple
         rule = spec.inputs[0]
         # The smallest typical shape keeps the check to a second or two.
         return [min(rule.typical_shapes, key=lambda s: int(np.prod(s)))]
-    shape = [d if d and d > 0 else (1 if i == 0 else 64) for i, d in enumerate(input_shape)]
+    # No registry facts: the model's own static dims; 1 for the batch, 64 for other dynamic ones
+    # (onnxruntime reports those as None, -1 or a symbolic name).
+    shape = [d if isinstance(d, int) and d > 0 else (1 if i == 0 else 64) for i, d in enumerate(input_shape)]
     return [tuple(shape)]
 
 
@@ -190,7 +192,7 @@ def _check_parity(candidate: ModelArtifacts) -> dict:
 
     try:
         with OnnxRuntimeRunner(candidate, threads=2) as onnx_runner:
-            shapes = _parity_shapes(candidate.spec, [])
+            shapes = _parity_shapes(candidate.spec, list(onnx_runner.session.get_inputs()[0].shape))
             feeds = [probe_input(candidate.spec, shape) for shape in shapes]
             onnx_out = [onnx_runner.infer_one(feed) for feed in feeds]
     except Exception as exc:

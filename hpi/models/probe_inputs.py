@@ -62,9 +62,9 @@ def normalize(image: np.ndarray, spec: ModelSpec) -> np.ndarray:
 
 def probe_input(spec: ModelSpec | None, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
     """A realistic input of ``shape`` (N, 3, H, W) for ``spec``; seeded noise for unknown models."""
-    n, _, h, w = shape
     if spec is None or spec.task not in ("text_detection", "text_recognition", "textline_orientation"):
         return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    n, _, h, w = shape
     items = []
     for i in range(n):
         if spec.task == "text_detection":

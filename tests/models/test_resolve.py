@@ -86,3 +86,17 @@ def test_bad_references_are_clear_errors(tmp_path):
     (empty / "readme.txt").write_text("")
     with pytest.raises(ModelError, match=r"not a model directory.*readme.txt"):
         resolve_model(empty)
+
+
+def test_unknown_paddle_model_is_exported_and_checked_on_its_own_shapes(cls_model, tmp_hpi_home, tmp_path):
+    """No inference.yml and no default spec: the parity check uses the model's own input dims."""
+    user_dir = tmp_path / "mystery_model"
+    user_dir.mkdir()
+    shutil.copy(cls_model.paddle_files[0], user_dir / "inference.pdmodel")
+    shutil.copy(cls_model.paddle_files[1], user_dir / "inference.pdiparams")
+    artifacts = resolve_model(user_dir)
+    assert artifacts.spec is None and artifacts.name == "mystery_model"
+    parity = artifacts.export_meta["parity"]
+    # The exported graph keeps H and W dynamic: batch 1, its 3 channels, 64 for the dynamic dims.
+    assert parity["checked"] and [r["shape"] for r in parity["results"]] == [[1, 3, 64, 64]]
+    assert all(r["ok"] for r in parity["results"])
