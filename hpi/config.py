@@ -34,7 +34,11 @@ class TextDetectionConfig:
 
     def validate(self, where: str) -> None:
         _check_choice(where, "limit_type", self.limit_type, ("min", "max"))
-        _check_choice(where, "box_type", self.box_type, ("quad", "poly"))
+        if self.box_type != "quad":
+            raise ConfigError(
+                f"{where}.box_type is {self.box_type!r}; the OCR pipeline supports 'quad' only "
+                "(curved-text polygons are decoded by hpi.kernels.db_decode but not cropped yet)."
+            )
         _check_choice(where, "score_mode", self.score_mode, ("fast", "slow"))
         _check_positive(where, "limit_side_len", self.limit_side_len)
         _check_positive(where, "max_side_limit", self.max_side_limit)
