@@ -92,7 +92,9 @@ def builder_flags(trt, precision: str, options: Mapping) -> dict:
     flags: dict[str, Any] = {
         "optimization_level": int(options.get("builder_optimization_level", 3)),
         "workspace_bytes": options.get("workspace_bytes"),
-        "tf32": bool(options.get("tf32", True)),
+        # TF32 (on by default in TensorRT) rounds FP32 matmuls/convs to a 10-bit mantissa on Ampere+;
+        # "fp32" means FP32 here, so it is off unless asked for (fp16 is the fast option).
+        "tf32": bool(options.get("tf32", False)),
     }
     if precision == "fp16":
         flags["fp16_mode"] = fp16_mode(trt)
@@ -232,7 +234,7 @@ def build_serialized_engine(
         config.builder_optimization_level = int(flags.get("optimization_level", 3))
     if precision == "fp16" and flags.get("fp16_mode") == "builder_flag":
         config.set_flag(trt.BuilderFlag.FP16)
-    if not flags.get("tf32", True) and hasattr(trt.BuilderFlag, "TF32"):
+    if not flags.get("tf32", False) and hasattr(trt.BuilderFlag, "TF32"):
         config.clear_flag(trt.BuilderFlag.TF32)
     for index, profile in enumerate(profiles):
         trt_profile = builder.create_optimization_profile()
@@ -426,7 +428,7 @@ class TensorRTRunner(Runner):
 
     Options: ``profiles`` (explicit list of profile dicts), ``det_limit``
     (960), ``rec_widths`` ((320, 960)), ``max_batch``, ``workspace_bytes``,
-    ``builder_optimization_level`` (3), ``tf32`` (True),
+    ``builder_optimization_level`` (3), ``tf32`` (False: FP32 means FP32),
     ``accuracy_guard`` (True: check FP16 against a reference and fall back
     to FP32), ``engine_dir`` (default ``$HPI_HOME/engines``).
 
