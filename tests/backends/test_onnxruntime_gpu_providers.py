@@ -19,6 +19,12 @@ def _ort(available):
     return types.SimpleNamespace(get_available_providers=lambda: list(available))
 
 
+@pytest.fixture(autouse=True)
+def _private_home(tmp_hpi_home):
+    """The TensorRT EP's cache directory is created under $HPI_HOME: keep it out of the shared cache."""
+    return tmp_hpi_home
+
+
 @pytest.fixture
 def rec_artifacts():
     return ModelArtifacts("PP-OCRv4_mobile_rec", "0123456789abcdef0123", get_model_spec("PP-OCRv4_mobile_rec"))
