@@ -92,7 +92,7 @@ def test_model_without_rules_has_no_profile_shapes(tmp_hpi_home):
     assert not any(key.startswith("trt_profile") for key in trt)
 
 
-def test_session_fallback_to_cpu_is_reported(rec_artifacts, monkeypatch, caplog, tmp_path):
+def test_session_fallback_to_cpu_is_an_error(rec_artifacts, monkeypatch, tmp_path):
     """onnxruntime-gpu without a usable GPU silently runs on CPU: the runner checks get_providers()."""
     import hpi.backends.onnxruntime as ort_backend
 
@@ -119,8 +119,7 @@ def test_session_fallback_to_cpu_is_reported(rec_artifacts, monkeypatch, caplog,
     monkeypatch.setattr(ort_backend, "import_onnxruntime", lambda: fake)
     artifacts = ModelArtifacts(rec_artifacts.name, rec_artifacts.content_hash, rec_artifacts.spec,
                                onnx_path=tmp_path / "m.onnx")
-    with caplog.at_level(logging.WARNING, logger="hpi"):
-        runner = OnnxRuntimeRunner(artifacts, device="gpu:0", options={"trt_cache_dir": tmp_path}).activate()
+    with pytest.raises(BackendUnavailableError, match="fell back") as info:
+        OnnxRuntimeRunner(artifacts, device="gpu:0", options={"trt_cache_dir": tmp_path}).activate()
     assert _names(created["providers"]) == ALL_GPU
-    assert runner.active_providers == ["CPUExecutionProvider"]
-    assert "fell back" in caplog.text
+    assert "CPUExecutionProvider" in str(info.value)
