@@ -460,15 +460,21 @@ class TensorRTRunner(Runner):
         self.engine_info: dict[str, Any] = {"gpu": self.gpu.as_dict(), "tensorrt": self.trt.__version__}
 
         execution = self._open(self.precision)
-        if self.precision == "fp16" and self.options.get("accuracy_guard", True):
-            verdict = self._guard_verdict(execution)
-            precision, message = choose_precision("fp16", verdict)
-            self.engine_info["accuracy_guard"] = verdict.as_dict()
-            if message:
-                log.warning("TensorRT %s: %s.", self.model.name, message)
-                execution.close()
-                execution = self._open("fp32")
-                self.precision = precision
+        try:
+            if self.precision == "fp16" and self.options.get("accuracy_guard", True):
+                verdict = self._guard_verdict(execution)
+                precision, message = choose_precision("fp16", verdict)
+                self.engine_info["accuracy_guard"] = verdict.as_dict()
+                if message:
+                    log.warning("TensorRT %s: %s.", self.model.name, message)
+                    execution.close()
+                    execution = None
+                    execution = self._open("fp32")
+                    self.precision = precision
+        except BaseException:
+            if execution is not None:
+                execution.close()  # GPU memory must not outlive a failed activation
+            raise
         self.execution = execution
         self.input_names = list(execution.input_names)
         self.output_names = list(execution.output_names)
@@ -530,7 +536,8 @@ class TensorRTRunner(Runner):
             with OnnxRuntimeRunner(self.model, device="cpu", threads=self.threads,
                                    options={"providers": ["CPUExecutionProvider"]}) as reference:
                 return "onnxruntime-cpu", [reference.infer(feed) for feed in feeds]
-        except BackendUnavailableError:
+        except BackendError as exc:  # no onnxruntime, or it cannot run this model: use the FP32 engine
+            log.info("FP16 guard for %s: ONNX Runtime CPU unavailable (%s); comparing with the FP32 engine.", self.model.name, exc)
             execution = self._open("fp32")
             try:
                 return "tensorrt-fp32", [execution.infer(feed) for feed in feeds]

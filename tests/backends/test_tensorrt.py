@@ -624,3 +624,26 @@ def test_real_tensorrt_matches_onnxruntime(tiny_onnx, tmp_hpi_home):
         for shape in [(1, 3, 128, 128), (1, 3, 256, 96), (1, 3, 64, 256)]:
             x = _input(shape)
             np.testing.assert_allclose(runner.infer({"x": x})["y"], model_function(x), atol=1e-5)
+
+
+def test_fp16_guard_without_onnxruntime_compares_with_the_fp32_engine(fakes, artifacts, monkeypatch):
+    from hpi.backends import onnxruntime as ort_backend
+
+    def unavailable(self):
+        raise BackendUnavailableError("onnxruntime is not installed")
+
+    monkeypatch.setattr(ort_backend.OnnxRuntimeRunner, "_activate_impl", unavailable)
+    with _runner(artifacts, "fp16") as runner:
+        assert runner.precision == "fp16"
+        assert runner.engine_info["accuracy_guard"]["reference"] == "tensorrt-fp32"
+    assert fakes.trt.builds == 2  # the fp16 engine and the fp32 reference
+
+
+def test_failed_activation_frees_gpu_memory(fakes, artifacts, monkeypatch):
+    def broken_guard(self, execution):
+        raise RuntimeError("guard crashed")
+
+    monkeypatch.setattr(trt_backend.TensorRTRunner, "_guard_verdict", broken_guard)
+    with pytest.raises(RuntimeError, match="guard crashed"):
+        _runner(artifacts, "fp16").activate()
+    assert fakes.cudart.blocks == {}
