@@ -92,7 +92,12 @@ def table(path: str) -> str:
     machine = data.get("machine_info", {})
     cpu = machine.get("cpu", {}).get("brand_raw") or machine.get("processor", "")
     lines.append("")
-    lines.append(f"ms, min / median of {ROUNDS} rounds after 1 warm-up; {cpu}; {data.get('datetime', '')}")
+    rounds = sorted({b["stats"]["rounds"] for b in data["benchmarks"]})
+    threads = sorted({b["extra_info"].get("threads") for b in data["benchmarks"]})
+    lines.append(
+        f"ms, min / median of {'/'.join(map(str, rounds))} rounds after 1 warm-up, "
+        f"{'/'.join(map(str, threads))} threads; {cpu}; {data.get('datetime', '')[:16]}"
+    )
     return "\n".join(lines)
 
 
