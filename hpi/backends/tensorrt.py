@@ -387,6 +387,13 @@ class _Execution:
             staged = self.buffers[name].stage(array)
             self.buffers[name].to_device_async(staged, stream)
         out_shapes = {name: _dims(context.get_tensor_shape(name)) for name in self.output_names}
+        for name, shape in out_shapes.items():
+            # Never let TensorRT or the copy back write past a buffer sized at activation.
+            if any(d < 0 for d in shape) or math.prod(shape) > self.buffers[name].capacity:
+                raise BackendError(
+                    f"{self.label}: output {name!r} has shape {shape} for inputs {shapes}, larger than its buffer "
+                    f"({self.buffers[name].capacity} elements, sized at the profiles' max)."
+                )
         if not context.execute_async_v3(stream.handle):
             raise BackendError(f"TensorRT execute_async_v3 failed for {self.label} with inputs {shapes}.")
         for name in self.output_names:
