@@ -34,7 +34,7 @@ def test_pull_fetches_and_exports_into_an_empty_cache(tmp_hpi_home, capsys):
     assert _rows(capsys.readouterr().out)[CLS][4] == "no"
     assert main(["models", "pull", CLS]) == 0
     out = capsys.readouterr().out
-    assert f"{CLS}: ok (exported ONNX " in out
+    assert f"{CLS}: ok, exported ONNX at {tmp_hpi_home / 'onnx'}" in out
     assert len(list((tmp_hpi_home / "onnx").glob(f"{CLS}-*/model.onnx"))) == 1
     assert main(["models", "list"]) == 0
     assert _rows(capsys.readouterr().out)[CLS][4] == "yes"

@@ -98,5 +98,6 @@ def _pull(names: list[str], export: bool) -> int:
             print(f"error: {name}: {exc}", file=sys.stderr)
             continue
         where = artifacts.onnx_path or (artifacts.paddle_files[0].parent if artifacts.paddle_files else "")
-        print(f"{name}: ok ({'exported ONNX ' if need_onnx else ''}{where})")
+        what = "exported ONNX" if need_onnx else ("ONNX" if artifacts.onnx_path else "Paddle model")
+        print(f"{name}: ok, {what} at {where}")
     return 1 if failures else 0

@@ -80,6 +80,7 @@ def test_gpu_without_gpu_providers_names_the_package(cls_model):
         create_runner("onnxruntime", cls_model, device="gpu").activate()
 
 
+@pytest.mark.filterwarnings("ignore:Specified provider 'CUDAExecutionProvider' is not in available provider names")
 def test_silent_cpu_fallback_on_gpu_is_an_error(cls_model, monkeypatch):
     """onnxruntime-gpu lists CUDA even where it cannot run and falls back to CPU: get_providers() tells."""
     if "CUDAExecutionProvider" in ort.get_available_providers():
