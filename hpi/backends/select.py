@@ -80,7 +80,7 @@ class Decision:
 
 def decide_backend(
     artifacts: ModelArtifacts,
-    device: Device,
+    device: Device | str,
     backend: str = "auto",
     threads: int | None = None,
     precision: str = "fp32",
@@ -91,6 +91,7 @@ def decide_backend(
     Runners built while measuring are released; use :func:`choose_runner` to
     keep the measured winner.
     """
+    device = parse_device(device) if isinstance(device, str) else device
     decision, runner = _decide(artifacts, device, backend, threads, precision, measure, None)
     if runner is not None:
         runner.deactivate()
