@@ -45,11 +45,18 @@ typedef struct {
     float cx, cy, width, height, angle;
 } hpi_rotated_rect;
 
-/* Minimum-area rectangle of n integer points, bit-identical to cv::minAreaRect (convex hull
- * by Sklansky's scan, rotating calipers in float). work needs 3*n+2 ints + 4*n floats
+/* Minimum-area rectangle of n integer points: OpenCV's classic algorithm (convex hull by
+ * Sklansky's scan, rotating calipers in float32). OpenCV 4.13 changed its calipers and angle
+ * convention, so results can differ from cv2.minAreaRect in the last float bits and in which of
+ * the equivalent (w, h, angle) triples is returned; the box is the same rectangle. The Python
+ * extension therefore calls cv2.minAreaRect itself and uses the other steps from here. work needs 3*n+2 ints + 4*n floats
  * (hpi_min_area_rect_work_size(n) bytes). Returns 0, or -1 when n == 0. */
 size_t hpi_min_area_rect_work_size(int64_t n);
 int hpi_min_area_rect(const int32_t *xy, int64_t n, void *work, hpi_rotated_rect *rect);
+
+/* The clockwise convex hull as cv::convexHull(points, hull, clockwise=true) orders it: hull
+ * receives indices into xy (n ints), work needs 3*n+2 ints. Returns the hull size. */
+int hpi_convex_hull(const int32_t *xy, int64_t n, int *hull, int *work);
 
 /* The 4 corners of a rotated rectangle as cv::boxPoints (float32 arithmetic). */
 void hpi_box_points(const hpi_rotated_rect *rect, float corners[8]);
@@ -57,13 +64,13 @@ void hpi_box_points(const hpi_rotated_rect *rect, float corners[8]);
 /* PaddleOCR get_mini_boxes ordering of 4 corners: sorted by x, then (TL, TR, BR, BL) by y. */
 void hpi_order_mini_box(const float corners[8], float ordered[8]);
 
-/* Mean of prob (h×w float32, row stride in elements) over the pixels cv::fillPoly marks for
- * the integer polygon xy (n vertices, coordinates relative to the map), restricted to the box
- * [x0, x1]×[y0, y1] (inclusive, inside the map). spans needs 2*(y1-y0+1) ints,
- * edges n*40 bytes (hpi_fill_work_size). Returns the mean (0 if no pixel is set). */
+/* Mean of prob (map row stride in elements) over the pixels cv::fillPoly(mask, [xy], 1) marks
+ * for the integer polygon xy (n vertices, coordinates relative to (x0, y0)) inside the mask
+ * [x0, x1]×[y0, y1] (inclusive, inside the map). mask_buf needs (x1-x0+1)*(y1-y0+1) bytes,
+ * work hpi_fill_work_size(n, rows) bytes. Returns 0 when no pixel is set. */
 size_t hpi_fill_work_size(int64_t n, int64_t rows);
 double hpi_polygon_mean(const float *prob, int64_t stride, const int32_t *xy, int64_t n, int64_t x0, int64_t y0,
-                        int64_t x1, int64_t y1, void *work);
+                        int64_t x1, int64_t y1, uint8_t *mask_buf, void *work);
 
 /* Offset a closed polygon outwards by delta with round joins, as Clipper 6.4 (pyclipper
  * PyclipperOffset, JT_ROUND, ET_CLOSEDPOLYGON, ArcTolerance 0.25) does for a convex path:
@@ -74,6 +81,39 @@ int64_t hpi_offset_polygon(const float *xy, int64_t n, double delta, int32_t *ou
 
 /* PaddleX order_points_clockwise on 4 points (float32), TL, TR, BR, BL. */
 void hpi_order_points_clockwise(const float pts[8], float out[8]);
+
+/* The whole per-contour pipeline for box_type "quad" (PaddleOCR boxes_from_bitmap followed by
+ * PaddleX filter_tag_det_res). Contour c is points[2*offsets[c] .. 2*offsets[c+1]) (x, y int32
+ * pairs, map coordinates); pass at most max_candidates contours. Writes up to num_contours
+ * boxes (8 int32 each, TL TR BR BL in source-image pixels) and scores; returns how many, or
+ * -1 if memory could not be allocated. */
+#define HPI_DB_MIN_SIZE 3
+typedef struct {
+    double box_thresh;
+    double unclip_ratio;
+    int slow_score; /* 0: mean inside the box, 1: inside the contour */
+    int src_h, src_w;
+} hpi_db_params;
+
+/* The steps of hpi_db_quads, for drivers that find min-area rectangles themselves:
+ * box scores (fast: the ordered mini box; slow: the contour, local needs 2*n ints; mask needs
+ * h*w bytes; work hpi_fill_work_size(max(n, 4), h) bytes), the unclip offset (distance =
+ * area * ratio / perimeter; out needs hpi_offset_capacity(4, distance) points; returns the
+ * point count, 0 when the result is empty), and the final rescale + order + clip + size filter
+ * (returns 0 when PaddleX would drop the box). */
+double hpi_db_score_fast(const float *prob, int64_t h, int64_t w, const float box[8], uint8_t *mask, void *work);
+double hpi_db_score_slow(const float *prob, int64_t h, int64_t w, const int32_t *contour, int64_t n, int32_t *local,
+                         uint8_t *mask, void *work);
+double hpi_db_unclip_distance(const float box[8], double unclip_ratio);
+int64_t hpi_db_unclip(const float box[8], double unclip_ratio, int32_t *out);
+int hpi_db_finish_box(const float box[8], int64_t h, int64_t w, int src_h, int src_w, int32_t out[8]);
+
+/* bitmap[i] = prob[i] > thresh ? 255 : 0 (cv::findContours input). Returns 1 if any value is
+ * NaN or infinite, else 0. */
+int hpi_threshold_map(const float *prob, int64_t count, float thresh, uint8_t *bitmap);
+
+int64_t hpi_db_quads(const float *prob, int64_t h, int64_t w, const int32_t *points, const int64_t *offsets,
+                     int64_t num_contours, const hpi_db_params *params, int32_t *boxes, float *scores);
 
 #ifdef __cplusplus
 }

@@ -16,11 +16,15 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from . import _ctc, _preprocess
+from . import _ctc, _db, _preprocess
 from ._reference import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     _check_characters,
+    _check_db_args,
+    _db_polys,
+    _empty_quads,
+    _find_contours,
     _det_resize_shape,
     _rec_resized_width,
     _rec_target_width,
@@ -28,9 +32,9 @@ from ._reference import (
     _validate_image,
     _validate_norm,
     _validate_out,
+    _validate_prob_map,
     build_ctc_characters,
     crop_text_regions,
-    db_decode,
 )
 
 __all__ = [
@@ -133,3 +137,39 @@ def ctc_decode(probs: np.ndarray, characters: Sequence[str]) -> list[tuple[str, 
         text = "".join([characters[i] for i in kept[b, :count].tolist()]) if count else ""
         results.append((text, float(scores[b])))
     return results
+
+
+def db_decode(
+    prob: np.ndarray,
+    src_h: int,
+    src_w: int,
+    thresh: float = 0.3,
+    box_thresh: float = 0.6,
+    max_candidates: int = 1000,
+    unclip_ratio: float = 1.5,
+    score_mode: str = "fast",
+    box_type: str = "quad",
+    use_dilation: bool = False,
+):
+    """See ``hpi.kernels._reference.db_decode``.
+
+    Thresholding (with the NaN/Inf check) and all per-box work except the min-area rectangles
+    are compiled; contours come from cv2.findContours. ``box_type="poly"`` (curved text) runs
+    the reference's per-polygon code on the compiled bitmap.
+    """
+    prob = _validate_prob_map(prob)
+    _check_db_args(src_h, src_w, score_mode, box_type, max_candidates, unclip_ratio)
+    src_h, src_w, max_candidates = int(src_h), int(src_w), int(max_candidates)
+    if prob.size == 0 or max_candidates == 0:
+        return ([], np.zeros((0,), np.float32)) if box_type == "poly" else _empty_quads()
+    bitmap, non_finite = _db.threshold_map(prob, float(thresh))
+    if non_finite:
+        raise InputError("the probability map contains NaN or Inf; the detection model output is invalid.")
+    if use_dilation:
+        bitmap = cv2.dilate(bitmap, np.ones((2, 2), dtype=np.uint8))
+    contours = _find_contours(bitmap)
+    if box_type == "poly":
+        return _db_polys(prob, contours, src_h, src_w, box_thresh, max_candidates, unclip_ratio, score_mode)
+    return _db.quads(
+        prob, contours, max_candidates, float(box_thresh), float(unclip_ratio), score_mode == "slow", src_h, src_w
+    )
