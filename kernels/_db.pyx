@@ -53,10 +53,10 @@ def quads(const float[:, ::1] prob, contours, int64_t max_candidates, double box
           bint slow_score, int src_h, int src_w):
     """Boxes from contours (cv2.findContours output) with PaddleOCR boxes_from_bitmap semantics.
 
-    Minimum-area rectangles come from cv2.minAreaRect/cv2.boxPoints (OpenCV 4.13 changed their
-    arithmetic, and the boxes are truncated to integers right after, so only OpenCV itself gives
-    the reference's pixels); ordering, scores, the unclip offset, rescaling and filtering are C,
-    run with the GIL released. Returns (boxes N×4×2 int32, scores N float32).
+    Minimum-area rectangles come from cv2.minAreaRect (OpenCV 4.13 changed its arithmetic, and
+    the boxes are truncated to integers right after, so only OpenCV itself gives the reference's
+    pixels); corners (bit-identical to cv2.boxPoints), ordering, scores, the unclip offset,
+    rescaling and filtering are C, run with the GIL released. Returns (boxes N×4×2 int32, scores N float32).
     """
     cdef int64_t h = prob.shape[0], w = prob.shape[1]
     cdef int64_t n = min(len(contours), max_candidates)
@@ -64,7 +64,8 @@ def quads(const float[:, ::1] prob, contours, int64_t max_candidates, double box
     cdef double score
     cdef float box[8]
     cdef int32_t out[8]
-    cdef float[:, ::1] corners
+    cdef float corners[8]
+    cdef hpi_rotated_rect rect
     cdef const int32_t[:, :, ::1] contour
     cdef int32_t[:, ::1] offset_points
     cdef int32_t[::1] local
@@ -84,29 +85,29 @@ def quads(const float[:, ::1] prob, contours, int64_t max_candidates, double box
     offset_points = offset_arr
     local_arr = np.empty(2 * longest + 8, dtype=np.int32)
     local = local_arr
-    mask_arr = np.empty(h * w + 1, dtype=np.uint8)
+    mask_arr = np.zeros(h * w + 1, dtype=np.uint8)
     mask = mask_arr
     min_area_rect = cv2.minAreaRect
-    box_points = cv2.boxPoints
-    work = malloc(hpi_fill_work_size(longest + 4, h))
+    work = malloc(hpi_fill_work_size(longest + 4, h + 1))
     if work == NULL:
         raise MemoryError()
     try:
         for i in range(n):
             contour_obj = contours[i]
-            rect = min_area_rect(contour_obj)
-            if min(rect[1]) < 3:
+            (rect.cx, rect.cy), (rect.width, rect.height), rect.angle = min_area_rect(contour_obj)
+            if min(rect.width, rect.height) < 3:
                 continue
-            corners = box_points(rect)
             if slow_score:
                 contour = contour_obj
                 with nogil:
-                    hpi_order_mini_box(&corners[0, 0], box)
+                    hpi_box_points(&rect, corners)
+                    hpi_order_mini_box(corners, box)
                     score = hpi_db_score_slow(&prob[0, 0], h, w, &contour[0, 0, 0], contour.shape[0], &local[0],
                                               &mask[0], work)
             else:
                 with nogil:
-                    hpi_order_mini_box(&corners[0, 0], box)
+                    hpi_box_points(&rect, corners)
+                    hpi_order_mini_box(corners, box)
                     score = hpi_db_score_fast(&prob[0, 0], h, w, box, &mask[0], work)
             if box_thresh > score:
                 continue
@@ -114,12 +115,12 @@ def quads(const float[:, ::1] prob, contours, int64_t max_candidates, double box
                 count = hpi_db_unclip(box, unclip_ratio, &offset_points[0, 0])
             if count == 0:
                 continue
-            rect = min_area_rect(offset_arr[:count])
-            if min(rect[1]) < 5:
+            (rect.cx, rect.cy), (rect.width, rect.height), rect.angle = min_area_rect(offset_arr[:count])
+            if min(rect.width, rect.height) < 5:
                 continue
-            corners = box_points(rect)
             with nogil:
-                hpi_order_mini_box(&corners[0, 0], box)
+                hpi_box_points(&rect, corners)
+                hpi_order_mini_box(corners, box)
                 if hpi_db_finish_box(box, h, w, src_h, src_w, out):
                     memcpy(&boxes[k, 0, 0], out, 8 * sizeof(int32_t))
                     scores[k] = <float>score
@@ -201,7 +202,7 @@ def mini_box(const int32_t[:, ::1] points):
 def polygon_mean(const float[:, ::1] prob, const int32_t[:, ::1] xy, int64_t x0, int64_t y0, int64_t x1, int64_t y1):
     """cv2.mean(prob[y0:y1+1, x0:x1+1], mask) with mask = cv2.fillPoly(zeros, [xy], 1)."""
     cdef int64_t n = xy.shape[0]
-    mask = np.empty((y1 - y0 + 1) * (x1 - x0 + 1) + 1, dtype=np.uint8)
+    mask = np.zeros((y1 - y0 + 1) * (x1 - x0 + 1) + 1, dtype=np.uint8)
     cdef uint8_t[::1] m = mask
     cdef void *work = malloc(hpi_fill_work_size(n + 1, y1 - y0 + 1))
     cdef double value

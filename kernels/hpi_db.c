@@ -453,7 +453,17 @@ void hpi_order_mini_box(const float corners[8], float ordered[8])
 typedef struct {
     int64_t w, h;
     uint8_t *data;
+    int32_t *lo, *hi; /* per row: the touched column range, so clearing and summing skip the rest */
 } mask_t;
+
+static inline void mark_span(mask_t *m, int64_t y, int64_t x1, int64_t x2)
+{
+    memset(m->data + y * m->w + x1, 1, (size_t)(x2 - x1 + 1));
+    if (x1 < m->lo[y])
+        m->lo[y] = (int32_t)x1;
+    if (x2 > m->hi[y])
+        m->hi[y] = (int32_t)x2;
+}
 
 /* cv::clipLine on a w×h image, 64-bit. Returns 1 if (part of) the segment is inside. */
 static int clip_line(int64_t w, int64_t h, int64_t *x1, int64_t *y1, int64_t *x2, int64_t *y2)
@@ -519,7 +529,7 @@ static void draw_line(mask_t *m, int64_t x1, int64_t y1, int64_t x2, int64_t y2)
     int64_t err = major - (minor + minor), plus = major + major, minus = -(minor + minor);
     int64_t x = x1, y = y1;
     for (int64_t i = 0; i <= major; ++i) {
-        m->data[y * m->w + x] = 1;
+        mark_span(m, y, x, x);
         int step_minor = err < 0;
         err += minus + (step_minor ? plus : 0);
         if (steep) {
@@ -656,7 +666,7 @@ static void fill_poly(mask_t *m, const int32_t *xy, int64_t n, poly_edge *edges)
                         if (x2 >= m->w)
                             x2 = m->w - 1;
                         if (x2 >= x1)
-                            memset(m->data + (int64_t)y * m->w + x1, 1, (size_t)(x2 - x1 + 1));
+                            mark_span(m, y, x1, x2);
                     }
                 }
                 keep_prelast->x += keep_prelast->dx;
@@ -691,8 +701,7 @@ static void fill_poly(mask_t *m, const int32_t *xy, int64_t n, poly_edge *edges)
 
 size_t hpi_fill_work_size(int64_t n, int64_t rows)
 {
-    (void)rows;
-    return (size_t)(n + 1) * sizeof(poly_edge);
+    return (size_t)(n + 1) * sizeof(poly_edge) + (size_t)(2 * rows + 2) * sizeof(int32_t);
 }
 
 double hpi_polygon_mean(const float *prob, int64_t stride, const int32_t *xy, int64_t n, int64_t x0, int64_t y0,
@@ -704,19 +713,30 @@ double hpi_polygon_mean(const float *prob, int64_t stride, const int32_t *xy, in
     m.data = mask_buf;
     if (m.w <= 0 || m.h <= 0 || n <= 0)
         return 0.0;
-    memset(m.data, 0, (size_t)(m.w * m.h));
-    fill_poly(&m, xy, n, (poly_edge *)work);
+    poly_edge *edges = (poly_edge *)work;
+    m.lo = (int32_t *)(edges + n + 1);
+    m.hi = m.lo + m.h;
+    for (int64_t y = 0; y < m.h; ++y) {
+        m.lo[y] = (int32_t)m.w;
+        m.hi[y] = -1;
+    }
+    /* The mask starts zeroed (callers pass a zeroed buffer) and is cleared again below, only
+     * where it was written: cost follows the polygon, not its bounding box. */
+    fill_poly(&m, xy, n, edges);
     double total = 0.0;
     int64_t count = 0;
     for (int64_t y = 0; y < m.h; ++y) {
+        if (m.hi[y] < m.lo[y])
+            continue;
         const float *row = prob + (y0 + y) * stride + x0;
-        const uint8_t *mrow = m.data + y * m.w;
-        for (int64_t x = 0; x < m.w; ++x) {
+        uint8_t *mrow = m.data + y * m.w;
+        for (int64_t x = m.lo[y]; x <= m.hi[y]; ++x) {
             if (mrow[x]) {
                 total += row[x];
                 ++count;
             }
         }
+        memset(mrow + m.lo[y], 0, (size_t)(m.hi[y] - m.lo[y] + 1));
     }
     return count ? total / (double)count : 0.0;
 }
@@ -1022,10 +1042,10 @@ int64_t hpi_db_quads(const float *prob, int64_t h, int64_t w, const int32_t *poi
     int64_t offset_cap = hpi_offset_capacity(4, max_delta);
     int64_t work_points = max_len > offset_cap ? max_len : offset_cap;
     size_t rect_bytes = hpi_min_area_rect_work_size(work_points);
-    size_t fill_bytes = hpi_fill_work_size(max_len + 4, h);
+    size_t fill_bytes = hpi_fill_work_size(max_len + 4, h + 1);
     void *rect_work = malloc(rect_bytes);
     void *fill_work = malloc(fill_bytes);
-    uint8_t *mask = (uint8_t *)malloc((size_t)(h * w) + 1);
+    uint8_t *mask = (uint8_t *)calloc((size_t)(h * w) + 1, 1);
     int32_t *scratch = (int32_t *)malloc((size_t)(2 * work_points + 8) * sizeof(int32_t));
     int64_t kept = 0;
     if (!rect_work || !fill_work || !mask || !scratch) {

@@ -67,7 +67,7 @@ void hpi_order_mini_box(const float corners[8], float ordered[8]);
 /* Mean of prob (map row stride in elements) over the pixels cv::fillPoly(mask, [xy], 1) marks
  * for the integer polygon xy (n vertices, coordinates relative to (x0, y0)) inside the mask
  * [x0, x1]×[y0, y1] (inclusive, inside the map). mask_buf needs (x1-x0+1)*(y1-y0+1) bytes,
- * work hpi_fill_work_size(n, rows) bytes. Returns 0 when no pixel is set. */
+ * zeroed (it is left zeroed again), work hpi_fill_work_size(n, rows) bytes. Returns 0 when no pixel is set. */
 size_t hpi_fill_work_size(int64_t n, int64_t rows);
 double hpi_polygon_mean(const float *prob, int64_t stride, const int32_t *xy, int64_t n, int64_t x0, int64_t y0,
                         int64_t x1, int64_t y1, uint8_t *mask_buf, void *work);
