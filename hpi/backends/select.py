@@ -13,8 +13,9 @@ instantly and any change measures again. With measuring switched off
 decides.
 
 Measuring is bounded: one warm-up run per shape (whose output is the
-correctness check), then two rounds, interleaved across candidates, of two
-timed runs per shape; the time of a backend is the sum over shapes of the
+correctness check), then two rounds, interleaved across candidates, of
+timed runs per shape (two for det/rec, more for models that take a
+millisecond, about 60 ms of work per round); the time of a backend is the sum over shapes of the
 minimum. A candidate is dropped after a round once it is 3x slower than the
 best, and no second round starts after ``HPI_MEASURE_BUDGET_S`` seconds
 (default 8). The load average is recorded with the decision: timings taken
@@ -55,7 +56,9 @@ STATIC_PREFERENCE = {
 MEASURE_ENV = "HPI_MEASURE_BACKENDS"
 BUDGET_ENV = "HPI_MEASURE_BUDGET_S"
 ROUNDS = 2
-RUNS_PER_ROUND = 2
+RUNS_PER_ROUND = 2  # at least; more for fast models, up to MAX_RUNS_PER_ROUND
+MAX_RUNS_PER_ROUND = 25
+TARGET_ROUND_MS = 60.0  # timed work per candidate, shape and round
 SLOWER_THAN_BEST = 3.0
 # Bump when the measuring method changes: old decisions are then measured again.
 SELECTION_VERSION = 1
@@ -260,7 +263,15 @@ def _load_decision(path, key: str, candidates: list[str]) -> dict | None:
     if record.get("key") != key or backend not in candidates or not isinstance(record.get("timings_ms", {}), dict):
         log.warning("Cached backend decision %s is invalid; measuring again.", path)
         return None
+    if _was_busy(record.get("load_average")) and not _was_busy(_load_average()):
+        # Timings taken while other work held the cores are worth one more look on a quiet machine.
+        log.debug("Backend decision %s was measured on a busy machine; measuring again now.", path)
+        return None
     return record
+
+
+def _was_busy(load: dict | None) -> bool:
+    return bool(load) and load.get("load1", 0.0) > load.get("cores", 1)
 
 
 def _log_decision(artifacts: ModelArtifacts, device: Device, decision: Decision) -> None:
@@ -272,6 +283,7 @@ class _Trial:
     name: str
     runner: Runner | None = None
     times_ms: dict = field(default_factory=dict)  # shape -> min ms
+    warm_ms: dict = field(default_factory=dict)  # shape -> the checked warm-up run's ms
     load_ms: float = 0.0
     status: str = "measured"  # measured | rejected | failed | slow
     detail: str = ""
@@ -308,8 +320,10 @@ def _measure(
                     precision=precision, options=options,
                 ).activate()
                 trial.load_ms = (time.perf_counter() - load_start) * 1e3
-            for feed, reference in zip(feeds, references):
+            for shape, feed, reference in zip(shapes, feeds, references):
+                t0 = time.perf_counter()
                 outputs = list(trial.runner.infer({trial.runner.input_names[0]: feed}).values())
+                trial.warm_ms[shape] = (time.perf_counter() - t0) * 1e3
                 problem = _disagreement(artifacts, reference, outputs, precision)
                 if problem:
                     trial.status, trial.detail = "rejected", problem
@@ -329,7 +343,9 @@ def _measure(
             try:
                 for shape, feed in zip(shapes, feeds):
                     name = trial.runner.input_names[0]
-                    for _ in range(RUNS_PER_ROUND):
+                    # Cheap models get more runs: a 0.5 ms run is easily hit by a context switch.
+                    runs = int(TARGET_ROUND_MS / max(trial.warm_ms.get(shape, 1.0), 0.01))
+                    for _ in range(min(MAX_RUNS_PER_ROUND, max(RUNS_PER_ROUND, runs))):
                         t0 = time.perf_counter()
                         trial.runner.infer({name: feed})
                         elapsed = (time.perf_counter() - t0) * 1e3
@@ -494,7 +510,7 @@ def _reason(trials: list[_Trial], reference_name: str, seconds: float, load: dic
     if rejected:
         parts.append("rejected: " + ", ".join(f"{t.name} ({t.detail})" for t in rejected))
     parts.append(f"reference {reference_name}, {seconds:.1f} s")
-    if load and load["load1"] > load["cores"]:
+    if _was_busy(load):
         # Other processes competed for the cores: say so rather than pretend precision.
         parts.append(f"machine busy: load {load['load1']:.1f} on {load['cores']} cores")
     return "; ".join(parts)

@@ -25,6 +25,9 @@ def decisions_home(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("HPI_HOME", str(home))
     monkeypatch.delenv(select.MEASURE_ENV, raising=False)
+    # Other test processes load the machine; a "busy" decision would be measured again when the
+    # load drops, which would make the reuse tests depend on the neighbours.
+    monkeypatch.setattr(select, "_load_average", lambda: {"load1": 0.0, "cores": 2})
     return home
 
 
@@ -222,3 +225,15 @@ def test_reduced_precision_is_held_to_the_task_result(rec_model):
     assert select._disagreement(rec_model, [reference], [noisy], "bf16") == ""
     garbage = rng.random(reference.shape).astype(np.float32)
     assert "argmax agreement" in select._disagreement(rec_model, [reference], [garbage], "fp16")
+
+
+@needs_two
+def test_a_decision_from_a_busy_machine_is_measured_again_when_quiet(cls_model, decisions_home, monkeypatch):
+    monkeypatch.setattr(select, "_load_average", lambda: {"load1": 9.0, "cores": 2})
+    busy = decide_backend(cls_model, CPU, threads=2)
+    assert "machine busy: load 9.0 on 2 cores" in busy.reason
+    assert decide_backend(cls_model, CPU, threads=2).reason.startswith("cached decision")  # still busy: reuse
+    monkeypatch.setattr(select, "_load_average", lambda: {"load1": 0.2, "cores": 2})
+    quiet = decide_backend(cls_model, CPU, threads=2)
+    assert quiet.reason.startswith("measured: ") and "machine busy" not in quiet.reason
+    assert decide_backend(cls_model, CPU, threads=2).reason.startswith("cached decision")
