@@ -156,3 +156,59 @@ def outputs_guard(task: str | None, references: Sequence[dict], candidates: Sequ
                 continue
             results.append(fp16_guard(task, ref, candidate[name], postprocess))
     return combine(results)
+
+
+_WORDS = (
+    "Invoice total 1,234.50 EUR paid on 2026-11-25 order #48213 shipped to 17 Main Street "
+    "High performance inference engine for text detection and recognition The quick brown fox "
+    "jumps over the lazy dog Customer reference 0042-7781 Page 3 of 12 Subtotal VAT 19% Due date"
+).split()
+
+
+def _line_text(width: int, height: int, seed: int) -> str:
+    """Words (rotating through a fixed corpus) that fill about 85% of a ``width`` wide line."""
+    import cv2
+
+    scale = height / 40.0
+    words: list[str] = []
+    index = seed * 7
+    while True:
+        candidate = " ".join(words + [_WORDS[index % len(_WORDS)]])
+        (tw, _), _ = cv2.getTextSize(candidate, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+        if words and tw > 0.85 * (width - 4):
+            return " ".join(words)
+        words.append(_WORDS[index % len(_WORDS)])
+        index += 1
+        if len(words) > 200:
+            return " ".join(words)
+
+
+def representative_feeds(spec, profiles) -> list[dict]:
+    """Inputs the FP16 guard runs: legible, upright text like the pipeline feeds, at every profile's opt shape.
+
+    Detection: a rendered page. Recognition: text lines whose words fill the
+    line at the model's height (a squeezed or upside-down line decodes to
+    low-confidence noise that flips under any precision change and says
+    nothing about real results). Orientation: upright and upside-down lines.
+    Unknown tasks: seeded noise (see :func:`hpi.models.probe_inputs.probe_input`).
+    """
+    from ..models.probe_inputs import normalize, probe_input, render_line
+
+    feeds = []
+    for seed, profile in enumerate(profiles):
+        feed = {}
+        for name, shape_range in profile.inputs:
+            shape = tuple(shape_range.opt)
+            task = getattr(spec, "task", None)
+            if task in ("text_recognition", "textline_orientation") and len(shape) == 4:
+                n, _, h, w = shape
+                items = []
+                for i in range(n):
+                    text = _line_text(w, h, seed * n + i)
+                    upside_down = task == "textline_orientation" and i % 2 == 1
+                    items.append(normalize(render_line(h, w, text, upside_down=upside_down), spec))
+                feed[name] = np.concatenate(items, axis=0)
+            else:
+                feed[name] = probe_input(spec, shape, seed=seed)
+        feeds.append(feed)
+    return feeds

@@ -17,6 +17,7 @@ Tests marked ``tensorrt``/``gpu`` at the end run the real thing when present.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import json
 import logging
 import threading
@@ -647,3 +648,41 @@ def test_failed_activation_frees_gpu_memory(fakes, artifacts, monkeypatch):
     with pytest.raises(RuntimeError, match="guard crashed"):
         _runner(artifacts, "fp16").activate()
     assert fakes.cudart.blocks == {}
+
+
+def test_constants_become_initializers_for_the_float16_conversion():
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    big = helper.make_node("Constant", [], ["w"], value=numpy_helper.from_array(np.array([1e8], np.float32)))
+    mul = helper.make_node("Mul", ["x", "w"], ["y"])
+    graph = helper.make_graph([big, mul], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph)
+    trt_backend._constants_to_initializers(onnx, model)
+    assert [n.op_type for n in model.graph.node] == ["Mul"]
+    assert [i.name for i in model.graph.initializer] == ["w"]
+    assert numpy_helper.to_array(model.graph.initializer[0])[0] == np.float32(1e8)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnxconverter_common") is None,
+                    reason="onnxconverter-common is not installed (only TensorRT 11's FP16 path needs it)")
+def test_float16_conversion_keeps_results_on_the_real_models(det_model, rec_model, cls_model, tmp_path):
+    """The TensorRT 11 FP16 path's conversion, checked with ONNX Runtime on legible rendered inputs."""
+    import onnxruntime as ort
+
+    from hpi.backends.trt_guard import outputs_guard, representative_feeds
+    from hpi.backends.trt_profiles import profiles_for_rules
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    for artifacts in (det_model, rec_model, cls_model):
+        converted = trt_backend.convert_onnx_to_float16(artifacts.onnx_path, tmp_path)
+        reference = ort.InferenceSession(str(artifacts.onnx_path), options, providers=["CPUExecutionProvider"])
+        half = ort.InferenceSession(str(converted), options, providers=["CPUExecutionProvider"])
+        assert half.get_inputs()[0].type == "tensor(float)"  # inputs/outputs stay float32
+        feeds = representative_feeds(artifacts.spec, profiles_for_rules(artifacts.spec.inputs)[:2])
+        refs = [dict(zip(["y"], reference.run(None, feed))) for feed in feeds]
+        cands = [dict(zip(["y"], half.run(None, feed))) for feed in feeds]
+        verdict = outputs_guard(artifacts.spec.task, refs, cands, artifacts.spec.postprocess)
+        assert verdict.ok, (artifacts.name, verdict.reason)

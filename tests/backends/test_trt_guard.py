@@ -112,3 +112,23 @@ def test_identical_outputs_always_pass(task):
     if task == "textline_orientation":
         ref = ref[:, 0, :]
     assert fp16_guard(task, ref, ref.copy()).ok
+
+
+def test_representative_feeds_are_legible_lines_at_every_opt_shape():
+    from hpi.backends.trt_guard import representative_feeds
+    from hpi.backends.trt_profiles import profiles_for_rules
+    from hpi.models.registry import get_model_spec
+
+    for name in ("PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori"):
+        spec = get_model_spec(name)
+        profiles = profiles_for_rules(spec.inputs)
+        feeds = representative_feeds(spec, profiles)
+        assert [f["x"].shape for f in feeds] == [p["x"].opt for p in profiles]
+        for feed in feeds:
+            x = feed["x"]
+            assert x.dtype == np.float32 and np.isfinite(x).all()
+            # Text (dark) covers part of every line; the rest is background (white → the max value).
+            assert all(0.005 < float(np.mean(item < item.max() - 0.5)) < 0.6 for item in x)
+        if name.endswith("rec"):  # upright only: the left part carries text, not the right end
+            first = feeds[0]["x"][0]
+            assert np.mean(first[:, :, :20] < first.max() - 0.5) > np.mean(first[:, :, -20:] < first.max() - 0.5)
