@@ -18,8 +18,10 @@ Modes:
   loaded from the cache, parity with ONNX Runtime CPU on rendered inputs at
   shapes routed to every profile, the FP16 guard's verdict, concurrent calls,
   the OCR pipeline on rendered pages against the CPU pipeline (if
-  ``hpi.create_pipeline`` is importable), and a latency table (p50/p99 per
-  model and end to end).
+  ``hpi.create_pipeline`` is importable), the same outputs as NVIDIA's
+  Polygraphy ``TrtRunner`` on our engine plan profile by profile (if
+  polygraphy is installed), and a latency table (p50/p99 per model and end
+  to end).
 
 Exit codes: 0 every check of the mode passed; 1 a check failed (mismatch,
 error); 2 the machine lacks what the mode needs (no GPU, no TensorRT) —
@@ -44,6 +46,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 MODELS = ("PP-OCRv4_mobile_det", "PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori")
+
+# Polygraphy (optional cross-check) must never pip-install anything on its own.
+os.environ.setdefault("POLYGRAPHY_AUTOINSTALL_DEPS", "0")
 
 
 @dataclass
@@ -305,6 +310,44 @@ def check_tensorrt_model(name, artifacts, references, device, precision, engine_
     return details
 
 
+def check_against_polygraphy(name, artifacts, device, precision, engine_dir) -> dict:
+    """Our runner vs NVIDIA's Polygraphy TrtRunner on the same engine plan, profile by profile."""
+    try:
+        from polygraphy.backend.trt import EngineFromBytes, TrtRunner
+    except ImportError as exc:
+        raise SkipCheck(f"polygraphy is not installed ({exc})")
+    from hpi.backends.tensorrt import TensorRTRunner
+    from hpi.backends.trt_guard import representative_feeds
+    from hpi.backends.trt_profiles import route
+
+    ours = TensorRTRunner(artifacts, device=device, precision=precision,
+                          options={"engine_dir": engine_dir, "accuracy_guard": False}).activate()
+    try:
+        plan = (Path(ours.engine_info[ours.precision]["engine_dir"]) / "engine.plan").read_bytes()
+        feeds = representative_feeds(artifacts.spec, ours.profiles)
+        compared = []
+        for feed in feeds:
+            mine = ours.infer(feed)
+            used = route(ours.profiles, {k: v.shape for k, v in feed.items()})  # the profile our runner ran
+            try:
+                with TrtRunner(EngineFromBytes(plan), optimization_profile=used) as theirs:
+                    reference = theirs.infer(feed)
+            except Exception as exc:  # Polygraphy's own CUDA wrapper may not load here
+                raise SkipCheck(f"Polygraphy could not run the engine here ({type(exc).__name__}: {exc})")
+            for key, value in mine.items():
+                other = np.asarray(reference[key])
+                if value.shape != other.shape or not np.allclose(value, other, rtol=0, atol=1e-5):
+                    worst = float(np.max(np.abs(value - other))) if value.shape == other.shape else "shape"
+                    raise AssertionError(
+                        f"profile {ours.profiles[used].name}: output {key!r} differs from Polygraphy's "
+                        f"({value.shape} vs {other.shape}, max abs {worst})"
+                    )
+            compared.append(ours.profiles[used].name)
+        return {"profiles_compared": compared, "precision": ours.precision}
+    finally:
+        ours.deactivate()
+
+
 def check_pipeline(device: str, precision: str, pages: int, runs: int, report: Report) -> dict:
     try:
         from hpi import create_pipeline
@@ -418,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
                 report.run(f"TensorRT {name} {precision}: build, cache reload, parity, threads",
                            check_tensorrt_model, name, artifacts, references, args.device, precision,
                            engine_dir, report, args.runs)
+                report.run(f"TensorRT {name} {precision}: same outputs as Polygraphy's TrtRunner on our engine",
+                           check_against_polygraphy, name, artifacts, args.device, precision, engine_dir)
             report.run(f"OCR pipeline on TensorRT ({precision}) vs CPU pipeline", check_pipeline,
                        args.device, precision, max(1, min(4, args.pages)), max(5, args.runs // 5), report)
     else:
