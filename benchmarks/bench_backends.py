@@ -10,6 +10,8 @@ Inputs are rendered text (hpi.models.probe_inputs), the shapes are the
 registry's ``typical_shapes`` (what automatic selection measures), threads
 are ``HPI_NUM_THREADS`` or all cores, precision fp32 (OpenVINO with its f32
 hint). ``HPI_BENCH_ROUNDS`` sets the timed rounds (default 10, one warm-up).
+``onnxruntime-spin`` is ONNX Runtime with its worker threads spinning (its own
+default; hpi turns spinning off), to compare with ``onnxruntime``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import sys
 import pytest
 
 MODELS = ("PP-OCRv4_mobile_det", "PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori")
-BACKENDS = ("onnxruntime", "openvino", "paddle")
+BACKENDS = ("onnxruntime", "openvino", "paddle", "onnxruntime-spin")
+# Variants: a backend with other options, compared in the same run as its default.
+VARIANTS = {"onnxruntime-spin": ("onnxruntime", {"allow_spinning": True})}
 ROUNDS = int(os.environ.get("HPI_BENCH_ROUNDS", "10"))
 
 
@@ -43,11 +47,12 @@ def runners():
         from hpi.backends import create_runner, is_installed
         from hpi.models.resolve import resolve_model
 
-        if not is_installed(backend):
-            pytest.skip(f"{backend} is not installed")
+        name, options = VARIANTS.get(backend, (backend, None))
+        if not is_installed(name):
+            pytest.skip(f"{name} is not installed")
         key = (model, backend)
         if key not in active:
-            active[key] = create_runner(backend, resolve_model(model)).activate()
+            active[key] = create_runner(name, resolve_model(model), options=options).activate()
         return active[key]
 
     yield get
@@ -67,6 +72,8 @@ def test_backend(benchmark, runners, model, shape, backend):
          "runner": runner.describe()}
     )
     benchmark.pedantic(runner.infer, args=(feed,), rounds=ROUNDS, iterations=1, warmup_rounds=1)
+    # Other processes on the machine skew every figure: keep the load next to them.
+    benchmark.extra_info["load1"] = round(os.getloadavg()[0], 2)
 
 
 def table(path: str) -> str:
@@ -94,9 +101,11 @@ def table(path: str) -> str:
     lines.append("")
     rounds = sorted({b["stats"]["rounds"] for b in data["benchmarks"]})
     threads = sorted({b["extra_info"].get("threads") for b in data["benchmarks"]})
+    loads = [b["extra_info"].get("load1") for b in data["benchmarks"] if b["extra_info"].get("load1") is not None]
+    load = f"; load average {min(loads):.1f}-{max(loads):.1f}" if loads else ""
     lines.append(
         f"ms, min / median of {'/'.join(map(str, rounds))} rounds after 1 warm-up, "
-        f"{'/'.join(map(str, threads))} threads; {cpu}; {data.get('datetime', '')[:16]}"
+        f"{'/'.join(map(str, threads))} threads; {cpu}; {data.get('datetime', '')[:16]}{load}"
     )
     return "\n".join(lines)
 
