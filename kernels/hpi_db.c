@@ -216,140 +216,47 @@ typedef struct {
     float x, y;
 } fpoint;
 
-/* Rotating calipers over a convex polygon (float32 arithmetic as OpenCV's). out: corner,
- * side vector 1, side vector 2. Returns -1 if the polygon has no orientation. */
-static int rotating_calipers(const fpoint *points, int n, float *inv_len, fpoint *vect, float out[6])
+/* Minimum-area rectangle of a convex polygon (n > 2): one side of the optimum lies on a hull
+ * edge (Freeman & Shapira), so try every edge, in double precision. O(n^2) over the hull, which
+ * has a few dozen vertices for text contours. */
+static void min_area_over_edges(const fpoint *hull, int n, hpi_rotated_rect *rect)
 {
-    float minarea = 3.402823466e+38F;
-    int left = 0, bottom = 0, right = 0, top = 0;
-    int seq[4];
-    float orientation = 0, base_a, base_b = 0;
-    float left_x, right_x, top_y, bottom_y;
-    fpoint pt0 = points[0];
-    int best_left = 0, best_bottom = 0;
-    float best_a = 0, best_b = 0, best_width = 0, best_height = 0;
-    left_x = right_x = pt0.x;
-    top_y = bottom_y = pt0.y;
+    double best_area = -1, best[6] = {0};
+    const double ox = hull[0].x, oy = hull[0].y;
     for (int i = 0; i < n; ++i) {
-        double dx, dy;
-        if (pt0.x < left_x)
-            left_x = pt0.x, left = i;
-        if (pt0.x > right_x)
-            right_x = pt0.x, right = i;
-        if (pt0.y > top_y)
-            top_y = pt0.y, top = i;
-        if (pt0.y < bottom_y)
-            bottom_y = pt0.y, bottom = i;
-        fpoint pt = points[i + 1 < n ? i + 1 : 0];
-        dx = (double)(float)(pt.x - pt0.x);
-        dy = (double)(float)(pt.y - pt0.y);
-        vect[i].x = (float)dx;
-        vect[i].y = (float)dy;
-        inv_len[i] = (float)(1. / sqrt(dx * dx + dy * dy));
-        pt0 = pt;
-    }
-    {
-        double ax = vect[n - 1].x, ay = vect[n - 1].y;
-        for (int i = 0; i < n; ++i) {
-            double bx = vect[i].x, by = vect[i].y;
-            double convexity = ax * by - ay * bx;
-            if (convexity != 0) {
-                orientation = (convexity > 0) ? 1.f : (-1.f);
-                break;
-            }
-            ax = bx;
-            ay = by;
+        const fpoint *p = &hull[i], *q = &hull[i + 1 < n ? i + 1 : 0];
+        double ux = (double)q->x - p->x, uy = (double)q->y - p->y;
+        double len = sqrt(ux * ux + uy * uy);
+        if (len == 0)
+            continue;
+        ux /= len;
+        uy /= len;
+        double umin = 1e300, umax = -1e300, vmin = 1e300, vmax = -1e300;
+        for (int j = 0; j < n; ++j) {
+            double dx = (double)hull[j].x - ox, dy = (double)hull[j].y - oy;
+            double u = dx * ux + dy * uy, v = -dx * uy + dy * ux;
+            umin = u < umin ? u : umin;
+            umax = u > umax ? u : umax;
+            vmin = v < vmin ? v : vmin;
+            vmax = v > vmax ? v : vmax;
         }
-        if (orientation == 0)
-            return -1;
-    }
-    base_a = orientation;
-    seq[0] = bottom;
-    seq[1] = right;
-    seq[2] = top;
-    seq[3] = left;
-    for (int k = 0; k < n; ++k) {
-        volatile float dp0 = base_a * vect[seq[0]].x + base_b * vect[seq[0]].y;
-        volatile float dp1 = -base_b * vect[seq[1]].x + base_a * vect[seq[1]].y;
-        volatile float dp2 = -base_a * vect[seq[2]].x - base_b * vect[seq[2]].y;
-        volatile float dp3 = base_b * vect[seq[3]].x - base_a * vect[seq[3]].y;
-        float cosalpha = dp0 * inv_len[seq[0]];
-        float maxcos = cosalpha;
-        int main_element = 0;
-        cosalpha = dp1 * inv_len[seq[1]];
-        if (cosalpha > maxcos)
-            main_element = 1, maxcos = cosalpha;
-        cosalpha = dp2 * inv_len[seq[2]];
-        if (cosalpha > maxcos)
-            main_element = 2, maxcos = cosalpha;
-        cosalpha = dp3 * inv_len[seq[3]];
-        if (cosalpha > maxcos)
-            main_element = 3, maxcos = cosalpha;
-        {
-            int pindex = seq[main_element];
-            float lead_x = vect[pindex].x * inv_len[pindex];
-            float lead_y = vect[pindex].y * inv_len[pindex];
-            switch (main_element) {
-            case 0:
-                base_a = lead_x;
-                base_b = lead_y;
-                break;
-            case 1:
-                base_a = lead_y;
-                base_b = -lead_x;
-                break;
-            case 2:
-                base_a = -lead_x;
-                base_b = -lead_y;
-                break;
-            default:
-                base_a = -lead_y;
-                base_b = lead_x;
-                break;
-            }
-        }
-        seq[main_element] += 1;
-        seq[main_element] = (seq[main_element] == n) ? 0 : seq[main_element];
-        {
-            float dx = points[seq[1]].x - points[seq[3]].x;
-            float dy = points[seq[1]].y - points[seq[3]].y;
-            volatile float width = dx * base_a + dy * base_b;
-            dx = points[seq[2]].x - points[seq[0]].x;
-            dy = points[seq[2]].y - points[seq[0]].y;
-            volatile float height = -dx * base_b + dy * base_a;
-            float area = width * height;
-            if (area <= minarea) {
-                minarea = area;
-                best_left = seq[3];
-                best_a = base_a;
-                best_width = width;
-                best_b = base_b;
-                best_height = height;
-                best_bottom = seq[0];
-            }
+        double area = (umax - umin) * (vmax - vmin);
+        if (best_area < 0 || area < best_area * (1 - 1e-12)) {
+            best_area = area;
+            best[0] = ux, best[1] = uy, best[2] = umin, best[3] = umax, best[4] = vmin, best[5] = vmax;
         }
     }
-    {
-        float A1 = best_a, B1 = best_b, A2 = -best_b, B2 = best_a;
-        volatile float C1 = A1 * points[best_left].x + points[best_left].y * B1;
-        volatile float C2 = A2 * points[best_bottom].x + points[best_bottom].y * B2;
-        volatile float det = A1 * B2 - A2 * B1;
-        float idet = 1.f / det;
-        volatile float nx = C1 * B2 - C2 * B1;
-        volatile float ny = A1 * C2 - A2 * C1;
-        out[0] = nx * idet;
-        out[1] = ny * idet;
-        out[2] = A1 * best_width;
-        out[3] = B1 * best_width;
-        out[4] = A2 * best_height;
-        out[5] = B2 * best_height;
-    }
-    return 0;
+    double ux = best[0], uy = best[1], uc = (best[2] + best[3]) / 2, vc = (best[4] + best[5]) / 2;
+    rect->cx = (float)(ox + uc * ux - vc * uy);
+    rect->cy = (float)(oy + uc * uy + vc * ux);
+    rect->width = (float)(best[3] - best[2]);
+    rect->height = (float)(best[5] - best[4]);
+    rect->angle = (float)(atan2(uy, ux) * 180.0 / 3.14159265358979323846);
 }
 
 size_t hpi_min_area_rect_work_size(int64_t n)
 {
-    return (size_t)(4 * n + 2) * sizeof(int) + (size_t)(n + 1) * (sizeof(float) + sizeof(fpoint) * 2);
+    return (size_t)(4 * n + 2) * sizeof(int) + (size_t)(n + 1) * sizeof(fpoint);
 }
 
 int hpi_min_area_rect(const int32_t *xy, int64_t n64, void *work, hpi_rotated_rect *rect)
@@ -358,9 +265,7 @@ int hpi_min_area_rect(const int32_t *xy, int64_t n64, void *work, hpi_rotated_re
     const ipoint *pts = (const ipoint *)xy;
     int *hull_idx = (int *)work;
     int *hull_work = hull_idx + n;
-    float *inv_len = (float *)(hull_work + 3 * n + 2);
-    fpoint *vect = (fpoint *)(inv_len + n + 1);
-    fpoint *hull = vect + n + 1;
+    fpoint *hull = (fpoint *)(hull_work + 3 * n + 2);
     float angle = 0;
     memset(rect, 0, sizeof(*rect));
     if (n <= 0)
@@ -371,14 +276,8 @@ int hpi_min_area_rect(const int32_t *xy, int64_t n64, void *work, hpi_rotated_re
         hull[i].y = (float)pts[hull_idx[i]].y;
     }
     if (h > 2) {
-        float out[6];
-        if (rotating_calipers(hull, h, inv_len, vect, out) != 0)
-            return -2;
-        rect->cx = out[0] + (out[2] + out[4]) * 0.5f;
-        rect->cy = out[1] + (out[3] + out[5]) * 0.5f;
-        rect->width = (float)sqrt((double)out[2] * out[2] + (double)out[3] * out[3]);
-        rect->height = (float)sqrt((double)out[4] * out[4] + (double)out[5] * out[5]);
-        angle = (float)atan2((double)out[3], (double)out[2]);
+        min_area_over_edges(hull, h, rect);
+        return 0;
     } else if (h == 2) {
         rect->cx = (hull[0].x + hull[1].x) * 0.5f;
         rect->cy = (hull[0].y + hull[1].y) * 0.5f;

@@ -45,12 +45,12 @@ typedef struct {
     float cx, cy, width, height, angle;
 } hpi_rotated_rect;
 
-/* Minimum-area rectangle of n integer points: OpenCV's classic algorithm (convex hull by
- * Sklansky's scan, rotating calipers in float32). OpenCV 4.13 changed its calipers and angle
- * convention, so results can differ from cv2.minAreaRect in the last float bits and in which of
- * the equivalent (w, h, angle) triples is returned; the box is the same rectangle. The Python
- * extension therefore calls cv2.minAreaRect itself and uses the other steps from here. work needs 3*n+2 ints + 4*n floats
- * (hpi_min_area_rect_work_size(n) bytes). Returns 0, or -1 when n == 0. */
+/* Minimum-area rectangle of n integer points (convex hull as cv::convexHull orders it, then
+ * every hull edge tried in double precision). The same rectangle as cv::minAreaRect, but not
+ * always the same (w, h, angle) triple or the same last float bits: OpenCV 4.13 changed its
+ * calipers and angle convention. work needs hpi_min_area_rect_work_size(n) bytes. Returns 0,
+ * or -1 when n == 0. The Python extension calls cv2.minAreaRect itself so its boxes match the
+ * reference pixel for pixel; C users get this one through hpi_db_quads. */
 size_t hpi_min_area_rect_work_size(int64_t n);
 int hpi_min_area_rect(const int32_t *xy, int64_t n, void *work, hpi_rotated_rect *rect);
 
