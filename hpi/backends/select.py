@@ -219,8 +219,9 @@ def _decide(
             'Install a backend: pip install "hpi[cpu]" (GPU: "hpi[gpu]").'
         )
     if len(candidates) == 1 or not measuring_enabled(measure):
+        switch = f"{MEASURE_ENV}=0" if measure is None else "measure=False"
         why = "the only installed candidate" if len(candidates) == 1 else (
-            f"static preference {' > '.join(candidates)}; measuring is off ({MEASURE_ENV}=0)"
+            f"static preference {' > '.join(candidates)}; measuring is off ({switch})"
         )
         decision = Decision(candidates[0], why)
         _log_decision(artifacts, device, decision)
