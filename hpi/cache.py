@@ -30,9 +30,14 @@ from .errors import CacheError
 log = logging.getLogger("hpi")
 
 
+_WRITABLE: set[Path] = set()  # roots already checked in this process
+
+
 def hpi_home() -> Path:
-    """The cache root: ``$HPI_HOME`` or ``~/.cache/hpi``; created on first use."""
+    """The cache root: ``$HPI_HOME`` or ``~/.cache/hpi``; created and checked on first use."""
     root = Path(os.environ.get("HPI_HOME") or Path.home() / ".cache" / "hpi").expanduser()
+    if root in _WRITABLE and root.is_dir():
+        return root
     try:
         root.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-", delete=True)
@@ -42,6 +47,7 @@ def hpi_home() -> Path:
             f"The hpi cache directory {str(root)!r} is not writable ({exc.strerror or exc}). "
             "Set HPI_HOME to a writable directory, e.g. HPI_HOME=/tmp/hpi-cache."
         ) from exc
+    _WRITABLE.add(root)
     return root
 
 
