@@ -48,22 +48,21 @@ __all__ = [
 
 
 def _default_threads() -> int:
-    """Threads for one kernel call: HPI_KERNEL_THREADS, else the CPUs this process may use (≤ 4).
+    """Threads for one kernel's own parallel loops: HPI_KERNEL_THREADS (default 1).
 
-    Kernels only start a thread team for large inputs (a 64×80×6625 CTC batch, a full page);
-    small calls run on the calling thread, which has released the GIL.
+    Every compiled kernel releases the GIL, so callers scale by running kernels in their own
+    threads (the pipeline overlaps them with inference). An OpenMP team inside each call helps
+    only on idle cores: measured on a 2-core machine also running inference, a 2-thread team
+    made CTC on 64×80×6625 2× slower than one thread (a descheduled worker stalls the team).
+    Set HPI_KERNEL_THREADS=N to split large calls (a 64×80 CTC batch, a full page) over N threads.
     """
-    value = os.environ.get("HPI_KERNEL_THREADS", "")
-    if value.strip():
-        try:
-            return max(1, int(value))
-        except ValueError:
-            raise InputError(f"HPI_KERNEL_THREADS must be an integer, got {value!r}.") from None
+    value = os.environ.get("HPI_KERNEL_THREADS", "").strip()
+    if not value:
+        return 1
     try:
-        available = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        available = os.cpu_count() or 1
-    return max(1, min(4, available))
+        return max(1, int(value))
+    except ValueError:
+        raise InputError(f"HPI_KERNEL_THREADS must be an integer, got {value!r}.") from None
 
 
 NUM_THREADS = _default_threads()
