@@ -308,6 +308,7 @@ def _measure(
     reference_name, references, reference_runner = _reference_outputs(
         artifacts, device, candidates, threads, precision, options, feeds
     )
+    phases = {"reference_s": time.perf_counter() - started}
     trials = [_Trial(name) for name in candidates]
     # Phase 1: build each candidate once and check its outputs on every shape (also its warm-up).
     for trial in trials:
@@ -332,6 +333,7 @@ def _measure(
         except (BackendError, RuntimeError, ValueError, OSError) as exc:
             trial.status, trial.detail = "failed", str(exc).splitlines()[0][:200]
 
+    phases["check_s"] = time.perf_counter() - started - phases["reference_s"]
     # Phase 2: timed rounds, interleaved across candidates so that other work on the machine
     # skews them alike. Within a round each candidate runs each shape RUNS_PER_ROUND times back
     # to back: the first run right after another backend is often 2-4x slow (threads waking,
@@ -365,6 +367,7 @@ def _measure(
         if len(alive) <= 1:
             break
 
+    phases["timing_s"] = time.perf_counter() - started - phases["reference_s"] - phases["check_s"]
     measured = [t for t in trials if t.status == "measured"]
     if not measured:
         for trial in trials:
@@ -390,6 +393,7 @@ def _measure(
         "timings_ms": timings,
         "per_shape_ms": {t.name: {"x".join(map(str, s)): round(v, 3) for s, v in t.times_ms.items()} for t in trials},
         "load_ms": {t.name: round(t.load_ms, 1) for t in trials},
+        "phases_s": {k: round(v, 2) for k, v in phases.items()},
         "rejected": {t.name: f"{t.status}: {t.detail}" for t in trials if t.status != "measured"},
         "reference": reference_name,
         "load_average": load,
