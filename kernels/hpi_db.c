@@ -10,6 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "hpi_kernels.h"
 
@@ -995,7 +998,24 @@ done:
 int hpi_threshold_map(const float *prob, int64_t count, float thresh, uint8_t *bitmap)
 {
     int bad = 0;
-    for (int64_t i = 0; i < count; ++i) {
+    int64_t i = 0;
+#if defined(__SSE2__)
+    /* 16 floats → 16 mask bytes per step (compare, then saturating packs: -1 → 0xFF); v - v is
+     * NaN exactly when v is NaN or ±Inf. */
+    const __m128 t = _mm_set1_ps(thresh);
+    __m128 nonfinite = _mm_setzero_ps();
+    for (; i + 16 <= count; i += 16) {
+        __m128 a = _mm_loadu_ps(prob + i), b = _mm_loadu_ps(prob + i + 4);
+        __m128 c = _mm_loadu_ps(prob + i + 8), d = _mm_loadu_ps(prob + i + 12);
+        __m128 da = _mm_sub_ps(a, a), db = _mm_sub_ps(b, b), dc = _mm_sub_ps(c, c), dd = _mm_sub_ps(d, d);
+        nonfinite = _mm_or_ps(nonfinite, _mm_or_ps(_mm_cmpunord_ps(da, db), _mm_cmpunord_ps(dc, dd)));
+        __m128i ab = _mm_packs_epi32(_mm_castps_si128(_mm_cmpgt_ps(a, t)), _mm_castps_si128(_mm_cmpgt_ps(b, t)));
+        __m128i cd = _mm_packs_epi32(_mm_castps_si128(_mm_cmpgt_ps(c, t)), _mm_castps_si128(_mm_cmpgt_ps(d, t)));
+        _mm_storeu_si128((__m128i *)(bitmap + i), _mm_packs_epi16(ab, cd));
+    }
+    bad = _mm_movemask_ps(nonfinite) != 0;
+#endif
+    for (; i < count; ++i) {
         float v = prob[i];
         bad |= !(v - v == 0.0f); /* NaN or ±Inf */
         bitmap[i] = v > thresh ? 255 : 0;
