@@ -14,6 +14,8 @@ Public API (same signatures in both backends)::
 ``BACKEND`` says which implementation is in use: ``"compiled"`` (Cython/C modules built from
 ``kernels/``) or ``"reference"`` (``hpi.kernels._reference``, numpy/OpenCV). ``HPI_PURE_PYTHON=1``
 forces the reference; if the compiled modules are missing the reference is used with one warning.
+Every compiled kernel releases the GIL; ``HPI_KERNEL_THREADS=N`` (default 1) also splits large
+calls over N OpenMP threads. Both backends raise ``hpi.errors.InputError`` for unusable inputs.
 """
 
 from __future__ import annotations

@@ -118,6 +118,20 @@ def test_parity_with_options(reference, compiled, det_maps):
     assert all(np.array_equal(a, b) for a, b in zip(poly_ref[0], poly_got[0]))
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"unclip_ratio": 0.0}, {"unclip_ratio": 50.0}, {"unclip_ratio": 1e6}, {"thresh": 0.0, "box_thresh": 0.0},
+     {"thresh": -1.0, "box_thresh": -1.0}, {"thresh": 1.0}],
+    ids=["no-unclip", "unclip-50", "unclip-1e6", "thresh-0", "thresh-negative", "thresh-1"],
+)
+def test_parity_with_extreme_options(reference, compiled, det_maps, kwargs):
+    prob, (h, w) = det_maps["receipt"]
+    expected = reference.db_decode(prob, h, w, **kwargs)
+    got = compiled.db_decode(prob, h, w, **kwargs)
+    assert_same_detections(expected, got)
+    assert got[0].size == 0 or (got[0].min() >= 0 and got[0][..., 0].max() < w and got[0][..., 1].max() < h)
+
+
 def test_parity_on_perturbed_real_maps(reference, compiled, det_maps):
     """Noisy and rotated versions of the real maps: many odd-shaped contours."""
     rng = np.random.default_rng(7)
