@@ -52,7 +52,7 @@ def _default_threads() -> int:
 
     Every compiled kernel releases the GIL, so callers scale by running kernels in their own
     threads (the pipeline overlaps them with inference). An OpenMP team inside each call helps
-    only on idle cores: measured on a 2-core machine also running inference, a 2-thread team
+    only on idle cores: measured on a 2-core machine busy with other processes, a 2-thread team
     made CTC on 64×80×6625 2× slower than one thread (a descheduled worker stalls the team).
     Set HPI_KERNEL_THREADS=N to split large calls (a 64×80 CTC batch, a full page) over N threads.
     """
@@ -70,7 +70,9 @@ NUM_THREADS = _default_threads()
 
 @lru_cache(maxsize=32)
 def _lut(scale: float, mean: tuple, std: tuple) -> np.ndarray:
-    return _preprocess.build_lut(scale, np.asarray(mean, np.float32), np.asarray(std, np.float32))
+    table = _preprocess.build_lut(scale, np.asarray(mean, np.float32), np.asarray(std, np.float32))
+    table.setflags(write=False)  # shared between calls (and threads) through the cache
+    return table
 
 
 def _norm_lut(mean, std, scale) -> np.ndarray:
