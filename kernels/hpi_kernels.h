@@ -58,7 +58,7 @@ int hpi_min_area_rect(const int32_t *xy, int64_t n, void *work, hpi_rotated_rect
  * receives indices into xy (n ints), work needs 3*n+2 ints. Returns the hull size. */
 int hpi_convex_hull(const int32_t *xy, int64_t n, int *hull, int *work);
 
-/* The 4 corners of a rotated rectangle as cv::boxPoints (float32 arithmetic). */
+/* The 4 corners of a rotated rectangle, bit-identical to cv::boxPoints (same float32 steps). */
 void hpi_box_points(const hpi_rotated_rect *rect, float corners[8]);
 
 /* PaddleOCR get_mini_boxes ordering of 4 corners: sorted by x, then (TL, TR, BR, BL) by y. */
@@ -67,15 +67,17 @@ void hpi_order_mini_box(const float corners[8], float ordered[8]);
 /* Mean of prob (map row stride in elements) over the pixels cv::fillPoly(mask, [xy], 1) marks
  * for the integer polygon xy (n vertices, coordinates relative to (x0, y0)) inside the mask
  * [x0, x1]×[y0, y1] (inclusive, inside the map). mask_buf needs (x1-x0+1)*(y1-y0+1) bytes,
- * zeroed (it is left zeroed again), work hpi_fill_work_size(n, rows) bytes. Returns 0 when no pixel is set. */
+ * zeroed (it is left zeroed again), work hpi_fill_work_size(n, rows) bytes. Returns 0 when
+ * no pixel is set. */
 size_t hpi_fill_work_size(int64_t n, int64_t rows);
 double hpi_polygon_mean(const float *prob, int64_t stride, const int32_t *xy, int64_t n, int64_t x0, int64_t y0,
                         int64_t x1, int64_t y1, uint8_t *mask_buf, void *work);
 
 /* Offset a closed polygon outwards by delta with round joins, as Clipper 6.4 (pyclipper
  * PyclipperOffset, JT_ROUND, ET_CLOSEDPOLYGON, ArcTolerance 0.25) does for a convex path:
- * input coordinates truncated to integers, output integer points (not de-duplicated).
- * out needs hpi_offset_capacity(n, delta) points. Returns the number written. */
+ * input coordinates truncated to integers, output integer points (not de-duplicated; their
+ * convex hull equals the hull of Clipper's result). n ≤ 64. out needs hpi_offset_capacity(n,
+ * delta) points. Returns the number written, 0 for fewer than 3 distinct points, -1 if n > 64. */
 int64_t hpi_offset_capacity(int64_t n, double delta);
 int64_t hpi_offset_polygon(const float *xy, int64_t n, double delta, int32_t *out);
 

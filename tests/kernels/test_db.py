@@ -265,7 +265,8 @@ def test_dtype_and_layout_variants(kernels, det_maps):
     strided[:, ::2] = prob
     assert_same_detections(expected, kernels.db_decode(strided[:, ::2], h, w))
     uint8_map = (prob * 255).astype(np.uint8)  # integers are converted; thresholds then apply to 0..255
-    kernels.db_decode(uint8_map, h, w, thresh=76, box_thresh=150)
+    boxes, scores = kernels.db_decode(uint8_map, h, w, thresh=76, box_thresh=150)
+    assert boxes.dtype == np.int32 and abs(len(boxes) - len(expected[0])) <= 2 and np.all(scores >= 150)
 
 
 def test_bad_arguments_are_clear_errors(kernels):
