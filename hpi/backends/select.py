@@ -310,62 +310,68 @@ def _measure(
     )
     phases = {"reference_s": time.perf_counter() - started}
     trials = [_Trial(name) for name in candidates]
-    # Phase 1: build each candidate once and check its outputs on every shape (also its warm-up).
-    for trial in trials:
-        try:
-            if trial.name == reference_name and reference_runner is not None:
-                trial.runner = reference_runner
-            else:
-                load_start = time.perf_counter()
-                trial.runner = create_runner(
-                    trial.name, artifacts, device=str(device), threads=threads,
-                    precision=precision, options=options,
-                ).activate()
-                trial.load_ms = (time.perf_counter() - load_start) * 1e3
-            for shape, feed, reference in zip(shapes, feeds, references):
-                t0 = time.perf_counter()
-                outputs = list(trial.runner.infer({trial.runner.input_names[0]: feed}).values())
-                trial.warm_ms[shape] = (time.perf_counter() - t0) * 1e3
-                problem = _disagreement(artifacts, reference, outputs, precision)
-                if problem:
-                    trial.status, trial.detail = "rejected", problem
-                    break
-        except (BackendError, RuntimeError, ValueError, OSError) as exc:
-            trial.status, trial.detail = "failed", str(exc).splitlines()[0][:200]
-
-    phases["check_s"] = time.perf_counter() - started - phases["reference_s"]
-    # Phase 2: timed rounds, interleaved across candidates so that other work on the machine
-    # skews them alike. Within a round each candidate runs each shape RUNS_PER_ROUND times back
-    # to back: the first run right after another backend is often 2-4x slow (threads waking,
-    # caches cold), the minimum is what the backend does in steady use.
-    alive = [t for t in trials if t.status == "measured"]
-    for round_index in range(ROUNDS):
-        if round_index > 0 and time.perf_counter() - started > budget_s:
-            break
-        for trial in alive:
+    try:
+        # Phase 1: build each candidate once and check its outputs on every shape (also its warm-up).
+        for trial in trials:
             try:
-                for shape, feed in zip(shapes, feeds):
-                    name = trial.runner.input_names[0]
-                    # Cheap models get more runs: a 0.5 ms run is easily hit by a context switch.
-                    runs = int(TARGET_ROUND_MS / max(trial.warm_ms.get(shape, 1.0), 0.01))
-                    for _ in range(min(MAX_RUNS_PER_ROUND, max(RUNS_PER_ROUND, runs))):
-                        t0 = time.perf_counter()
-                        trial.runner.infer({name: feed})
-                        elapsed = (time.perf_counter() - t0) * 1e3
-                        trial.times_ms[shape] = min(trial.times_ms.get(shape, elapsed), elapsed)
-            except (BackendError, RuntimeError, ValueError, OSError) as exc:
-                trial.status, trial.detail = "failed", str(exc).splitlines()[0][:200]
-        alive = [t for t in alive if t.status == "measured"]
-        if not alive:
-            break
-        best_ms = min(t.total_ms for t in alive)
-        for trial in alive:  # already hopeless: stop spending time on it
-            if trial.total_ms > SLOWER_THAN_BEST * best_ms:
-                trial.status = "slow"
-                trial.detail = f"≥ {trial.total_ms:.1f} ms, over {SLOWER_THAN_BEST:g}x the best"
-        alive = [t for t in alive if t.status == "measured"]
-        if len(alive) <= 1:
-            break
+                if trial.name == reference_name and reference_runner is not None:
+                    trial.runner = reference_runner
+                else:
+                    load_start = time.perf_counter()
+                    trial.runner = create_runner(
+                        trial.name, artifacts, device=str(device), threads=threads,
+                        precision=precision, options=options,
+                    ).activate()
+                    trial.load_ms = (time.perf_counter() - load_start) * 1e3
+                for shape, feed, reference in zip(shapes, feeds, references):
+                    t0 = time.perf_counter()
+                    outputs = list(trial.runner.infer({trial.runner.input_names[0]: feed}).values())
+                    trial.warm_ms[shape] = (time.perf_counter() - t0) * 1e3
+                    problem = _disagreement(artifacts, reference, outputs, precision)
+                    if problem:
+                        trial.status, trial.detail = "rejected", problem
+                        break
+            except Exception as exc:  # any backend error: this candidate is out, the others go on
+                trial.status, trial.detail = "failed", _first_line(exc)
+
+        phases["check_s"] = time.perf_counter() - started - phases["reference_s"]
+        # Phase 2: timed rounds, interleaved across candidates so that other work on the machine
+        # skews them alike. Within a round each candidate runs each shape RUNS_PER_ROUND times back
+        # to back: the first run right after another backend is often 2-4x slow (threads waking,
+        # caches cold), the minimum is what the backend does in steady use.
+        alive = [t for t in trials if t.status == "measured"]
+        for round_index in range(ROUNDS):
+            if round_index > 0 and time.perf_counter() - started > budget_s:
+                break
+            for trial in alive:
+                try:
+                    for shape, feed in zip(shapes, feeds):
+                        name = trial.runner.input_names[0]
+                        # Cheap models get more runs: a 0.5 ms run is easily hit by a context switch.
+                        runs = int(TARGET_ROUND_MS / max(trial.warm_ms.get(shape, 1.0), 0.01))
+                        for _ in range(min(MAX_RUNS_PER_ROUND, max(RUNS_PER_ROUND, runs))):
+                            t0 = time.perf_counter()
+                            trial.runner.infer({name: feed})
+                            elapsed = (time.perf_counter() - t0) * 1e3
+                            trial.times_ms[shape] = min(trial.times_ms.get(shape, elapsed), elapsed)
+                except Exception as exc:
+                    trial.status, trial.detail = "failed", _first_line(exc)
+            alive = [t for t in alive if t.status == "measured"]
+            if not alive:
+                break
+            best_ms = min(t.total_ms for t in alive)
+            for trial in alive:  # already hopeless: stop spending time on it
+                if trial.total_ms > SLOWER_THAN_BEST * best_ms:
+                    trial.status = "slow"
+                    trial.detail = f"≥ {trial.total_ms:.1f} ms, over {SLOWER_THAN_BEST:g}x the best"
+            alive = [t for t in alive if t.status == "measured"]
+            if len(alive) <= 1:
+                break
+    except BaseException:  # interrupted (or a bug): release every runner before re-raising
+        for trial in trials:
+            _release(trial.runner)
+        _release(reference_runner)
+        raise
 
     phases["timing_s"] = time.perf_counter() - started - phases["reference_s"] - phases["check_s"]
     measured = [t for t in trials if t.status == "measured"]
@@ -413,28 +419,36 @@ def _reference_outputs(
     CPU at fp32. When that is one of the candidates (same device and
     precision) its runner is reused for timing.
     """
+    choices: list[tuple[str, str]] = []
     if artifacts.paddle_files is not None and is_installed("paddle"):
-        name, ref_device = "paddle", "cpu"
-    elif artifacts.onnx_path is not None and is_installed("onnxruntime"):
-        name, ref_device = "onnxruntime", "cpu"
-    else:  # neither reference can run this model here: the candidates are held to the first one
-        name, ref_device = candidates[0], str(device)
-    shared = name in candidates and str(device) == ref_device and precision == "fp32"
-    ref_precision = "fp32" if "fp32" in BACKENDS[name].precisions else precision
-    runner = create_runner(
-        name, artifacts, device=ref_device, threads=threads, precision=ref_precision,
-        options=options if shared else None,
+        choices.append(("paddle", "cpu"))
+    if artifacts.onnx_path is not None and is_installed("onnxruntime"):
+        choices.append(("onnxruntime", "cpu"))
+    if not choices:  # neither reference can run this model here: hold the candidates to the first one
+        choices.append((candidates[0], str(device)))
+    failures = []
+    for name, ref_device in choices:
+        shared = name in candidates and str(device) == ref_device and precision == "fp32"
+        ref_precision = "fp32" if "fp32" in BACKENDS[name].precisions else precision
+        runner = create_runner(
+            name, artifacts, device=ref_device, threads=threads, precision=ref_precision,
+            options=options if shared else None,
+        )
+        try:
+            runner.activate()
+            outputs = [list(runner.infer({runner.input_names[0]: feed}).values()) for feed in feeds]
+        except Exception as exc:  # a broken reference: try the next one, say why if none works
+            _release(runner)
+            failures.append(f"{name}: {_first_line(exc)}")
+            continue
+        if not shared:
+            runner.deactivate()
+            return f"{name} ({ref_device}, reference only)", outputs, None
+        return name, outputs, runner
+    raise BackendError(
+        f"No reference backend could run {artifacts.name} to check the candidates' outputs "
+        f"({'; '.join(failures)}). Pick a backend explicitly with backend=..."
     )
-    runner.activate()
-    try:
-        outputs = [list(runner.infer({runner.input_names[0]: feed}).values()) for feed in feeds]
-    except Exception:
-        runner.deactivate()
-        raise
-    if not shared:
-        runner.deactivate()
-        return f"{name} ({ref_device}, reference only)", outputs, None
-    return name, outputs, runner
 
 
 # fp16/bf16 move outputs far beyond fp32 noise (OpenVINO bf16 rec: up to 1.0 on one step); they
@@ -519,6 +533,11 @@ def _reason(trials: list[_Trial], reference_name: str, seconds: float, load: dic
         # Other processes competed for the cores: say so rather than pretend precision.
         parts.append(f"machine busy: load {load['load1']:.1f} on {load['cores']} cores")
     return "; ".join(parts)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _release(runner: Runner | None) -> None:

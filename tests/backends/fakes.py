@@ -30,3 +30,12 @@ class SlowRunner(OnnxRuntimeRunner):
     def _infer_impl(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         time.sleep(0.04)
         return super()._infer_impl(feed)
+
+
+class BrokenRunner(OnnxRuntimeRunner):
+    """A backend that cannot load the model (a crash inside a third-party runtime)."""
+
+    backend_name = "broken"
+
+    def _activate_impl(self) -> None:
+        raise RuntimeError("engine exploded while loading")

@@ -237,3 +237,22 @@ def test_a_decision_from_a_busy_machine_is_measured_again_when_quiet(cls_model, 
     quiet = decide_backend(cls_model, CPU, threads=2)
     assert quiet.reason.startswith("measured: ") and "machine busy" not in quiet.reason
     assert decide_backend(cls_model, CPU, threads=2).reason.startswith("cached decision")
+
+
+def test_a_candidate_that_fails_to_load_is_left_out(cls_model, decisions_home, monkeypatch):
+    _register(monkeypatch, "broken", "BrokenRunner")
+    decision = decide_backend(cls_model, CPU, threads=2)
+    assert decision.backend != "broken"
+    assert "rejected: broken (engine exploded while loading)" in decision.reason
+
+
+def test_a_broken_reference_falls_back_to_onnxruntime(cls_model, decisions_home, monkeypatch):
+    from hpi.backends.paddle import PaddleRunner
+
+    def refuse(self):
+        raise RuntimeError("paddle cannot load this model")
+
+    monkeypatch.setattr(PaddleRunner, "_activate_impl", refuse)
+    decision = decide_backend(cls_model, CPU, threads=2)
+    assert "reference onnxruntime" in decision.reason
+    assert "rejected: paddle (paddle cannot load this model)" in decision.reason
