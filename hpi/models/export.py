@@ -146,7 +146,7 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
             version,
         )
     started = time.perf_counter()
-    log.info("Exporting %s to ONNX with paddle2onnx %s (once; cached)", artifacts.name, version)
+    log.debug("Exporting %s to ONNX with paddle2onnx %s (once; cached)", artifacts.name, version)
     model_file, params_file = artifacts.paddle_files
     parent = directory.parent
     with tempfile.TemporaryDirectory(dir=parent, prefix=f".{directory.name}.") as tmp:
