@@ -62,12 +62,15 @@ def fake_gpu(monkeypatch):
     monkeypatch.setattr(_deps, "import_cuda_runtime", lambda: cudart)
     real_available = _deps.is_available
     monkeypatch.setattr(_deps, "is_available", lambda name: True if name in ("tensorrt", "cuda") else real_available(name))
+    from backends.test_trt_pipeline import shrink_registry
+
+    shrink_registry(monkeypatch)
     return cudart, trt
 
 
 def test_cuda_mode_passes_on_a_documented_gpu(selfcheck, fake_gpu, tmp_path, capsys, det_model, rec_model, cls_model):
     out = tmp_path / "report.json"
-    assert selfcheck.main(["--mode", "cuda", "--runs", "5", "--json", str(out)]) == 0
+    assert selfcheck.main(["--mode", "cuda", "--runs", "5", "--round-trip-mb", "4", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "[PASS] pinned host ↔ device round trip" in text
     assert "[PASS] ONNX Runtime CPU reference" in text
@@ -83,7 +86,7 @@ def test_full_mode_fails_when_engines_disagree(selfcheck, fake_gpu, tmp_path, ca
         raise selfcheck.SkipCheck("not run in this test")
 
     monkeypatch.setattr(selfcheck, "check_pipeline", no_pipeline)
-    code = selfcheck.main(["--mode", "full", "--precision", "fp32", "--runs", "5",
+    code = selfcheck.main(["--mode", "full", "--precision", "fp32", "--runs", "5", "--round-trip-mb", "4",
                            "--engine-dir", str(tmp_path / "engines")])
     text = capsys.readouterr().out
     assert code == 1 and "SELF-CHECK FAILED" in text
