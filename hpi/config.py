@@ -72,6 +72,60 @@ class TextRecognitionConfig:
 
 
 @dataclass(frozen=True)
+class DocOrientationClassifyConfig:
+    module_name: str = "doc_text_orientation"
+    model_name: str = "PP-LCNet_x1_0_doc_ori"
+    model_dir: str | None = None
+    batch_size: int = 1  # PaddleX accepts it; one page is classified at a time
+
+    def validate(self, where: str) -> None:
+        _check_positive(where, "batch_size", self.batch_size)
+
+
+@dataclass(frozen=True)
+class DocUnwarpingConfig:
+    """Kept for PaddleX round trips only: hpi has no unwarping model (UVDoc has no weights on PyPI)."""
+
+    module_name: str = "image_unwarping"
+    model_name: str = "UVDoc"
+    model_dir: str | None = None
+    batch_size: int = 1
+
+    def validate(self, where: str) -> None:
+        _check_positive(where, "batch_size", self.batch_size)
+
+
+@dataclass(frozen=True)
+class DocPreprocessorConfig:
+    """PaddleX's ``SubPipelines.DocPreprocessor``: whole-page orientation (and unwarping, refused).
+
+    ``use_doc_unwarping`` defaults to False here (PaddleX: True) because hpi
+    cannot run it; True is an error wherever the doc preprocessor would run.
+    """
+
+    pipeline_name: str = "doc_preprocessor"
+    batch_size: int = 1
+    use_doc_orientation_classify: bool = True
+    use_doc_unwarping: bool = False
+    doc_orientation_classify: DocOrientationClassifyConfig = field(default_factory=DocOrientationClassifyConfig)
+    doc_unwarping: DocUnwarpingConfig | None = None  # written back only when the YAML had it
+
+    def validate(self, where: str) -> None:
+        if self.pipeline_name != "doc_preprocessor":
+            raise ConfigError(f"{where}.pipeline_name is {self.pipeline_name!r}; it must be 'doc_preprocessor'.")
+        _check_positive(where, "batch_size", self.batch_size)
+        self.doc_orientation_classify.validate(f"{where}.SubModules.DocOrientationClassify")
+        if self.doc_unwarping is not None:
+            self.doc_unwarping.validate(f"{where}.SubModules.DocUnwarping")
+
+
+UNWARPING_REFUSED = (
+    "document unwarping (UVDoc) is not supported by hpi: no UVDoc weights are available to it. "
+    "Set use_doc_unwarping to False"
+)
+
+
+@dataclass(frozen=True)
 class HPIConfig:
     """hpi's own settings (PaddleX calls its high-performance-inference section ``hpi_config``)."""
 
@@ -99,16 +153,18 @@ class OCRConfig:
     text_detection: TextDetectionConfig = field(default_factory=TextDetectionConfig)
     textline_orientation: TextLineOrientationConfig = field(default_factory=TextLineOrientationConfig)
     text_recognition: TextRecognitionConfig = field(default_factory=TextRecognitionConfig)
-    doc_preprocessor: dict | None = None  # PaddleX's SubPipelines.DocPreprocessor, kept for round trips
+    # PaddleX's SubPipelines.DocPreprocessor; used when use_doc_preprocessor is True (or per call)
+    doc_preprocessor: DocPreprocessorConfig = field(default_factory=DocPreprocessorConfig)
 
     def validate(self) -> "OCRConfig":
         if self.pipeline_name != "OCR":
             raise ConfigError(f"pipeline_name is {self.pipeline_name!r}; this config class is for 'OCR'.")
         _check_choice("OCR", "text_type", self.text_type, ("general",))
-        if self.use_doc_preprocessor:
+        self.doc_preprocessor.validate("SubPipelines.DocPreprocessor")
+        if self.use_doc_preprocessor and self.doc_preprocessor.use_doc_unwarping:
             raise ConfigError(
-                "use_doc_preprocessor: True is not supported yet (document orientation and unwarping "
-                "are not in hpi's OCR pipeline). Set use_doc_preprocessor: False."
+                f"use_doc_preprocessor is True and SubPipelines.DocPreprocessor.use_doc_unwarping is True, but "
+                f"{UNWARPING_REFUSED} (orientation classification works), or use_doc_preprocessor: False."
             )
         self.hpi_config.validate("hpi_config")
         self.text_detection.validate("SubModules.TextDetection")
@@ -122,6 +178,10 @@ _OCR_SUBMODULES = {
     "TextDetection": ("text_detection", TextDetectionConfig),
     "TextLineOrientation": ("textline_orientation", TextLineOrientationConfig),
     "TextRecognition": ("text_recognition", TextRecognitionConfig),
+}
+_DOC_PREPROCESSOR_SUBMODULES = {
+    "DocOrientationClassify": ("doc_orientation_classify", DocOrientationClassifyConfig),
+    "DocUnwarping": ("doc_unwarping", DocUnwarpingConfig),
 }
 _OCR_TOP_LEVEL = {
     "pipeline_name", "text_type", "use_doc_preprocessor", "use_textline_orientation",
@@ -202,8 +262,39 @@ def ocr_config_from_dict(data: dict, source: str = "config") -> OCRConfig:
         unknown = sorted(set(sub_pipelines) - {"DocPreprocessor"})
         if unknown:
             raise ConfigError(f"{source}: unknown SubPipelines {unknown}. Valid: DocPreprocessor.")
-        kwargs["doc_preprocessor"] = sub_pipelines.get("DocPreprocessor")
+        kwargs["doc_preprocessor"] = _build_doc_preprocessor(sub_pipelines.get("DocPreprocessor"))
     return OCRConfig(**kwargs).validate()
+
+
+def _build_doc_preprocessor(data: Any) -> DocPreprocessorConfig:
+    where = "SubPipelines.DocPreprocessor"
+    if data is None:
+        return DocPreprocessorConfig()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}.")
+    data = dict(data)
+    submodules = data.pop("SubModules", None) or {}
+    if not isinstance(submodules, dict):
+        raise ConfigError(f"{where}.SubModules must be a mapping.")
+    unknown = sorted(set(submodules) - set(_DOC_PREPROCESSOR_SUBMODULES))
+    if unknown:
+        raise ConfigError(
+            f"Unknown SubModules {', '.join(map(repr, unknown))} in {where}. "
+            f"Valid: {', '.join(_DOC_PREPROCESSOR_SUBMODULES)}."
+        )
+    scalar_keys = {"pipeline_name", "batch_size", "use_doc_orientation_classify", "use_doc_unwarping"}
+    unknown = sorted(set(data) - scalar_keys)
+    if unknown:
+        raise ConfigError(
+            f"Unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in {where}. "
+            f"Valid keys: {', '.join(sorted(scalar_keys | {'SubModules'}))}."
+        )
+    config = _build(DocPreprocessorConfig, data, where)
+    sections = {}
+    for section, (name, cls) in _DOC_PREPROCESSOR_SUBMODULES.items():
+        if section in submodules:
+            sections[name] = _build(cls, submodules[section], f"{where}.SubModules.{section}")
+    return replace(config, **sections)
 
 
 def ocr_config_to_dict(config: OCRConfig) -> dict:
@@ -218,8 +309,19 @@ def ocr_config_to_dict(config: OCRConfig) -> dict:
             for section, (name, _) in _OCR_SUBMODULES.items()
         },
     }
-    if config.doc_preprocessor:
-        out["SubPipelines"] = {"DocPreprocessor": config.doc_preprocessor}
+    doc = config.doc_preprocessor
+    doc_submodules = {"DocOrientationClassify": dataclasses.asdict(doc.doc_orientation_classify)}
+    if doc.doc_unwarping is not None:
+        doc_submodules["DocUnwarping"] = dataclasses.asdict(doc.doc_unwarping)
+    out["SubPipelines"] = {
+        "DocPreprocessor": {
+            "pipeline_name": doc.pipeline_name,
+            "batch_size": doc.batch_size,
+            "use_doc_orientation_classify": doc.use_doc_orientation_classify,
+            "use_doc_unwarping": doc.use_doc_unwarping,
+            "SubModules": doc_submodules,
+        }
+    }
     return out
 
 
@@ -272,7 +374,8 @@ def dump_yaml(data: dict) -> str:
 
 
 __all__ = [
-    "HPIConfig", "OCRConfig", "TextDetectionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",
+    "DocOrientationClassifyConfig", "DocPreprocessorConfig", "DocUnwarpingConfig", "HPIConfig", "OCRConfig",
+    "TextDetectionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",
     "default_config_path", "dump_yaml", "load_pipeline_config", "ocr_config_from_dict", "ocr_config_to_dict",
     "replace",
 ]

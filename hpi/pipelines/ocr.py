@@ -17,7 +17,8 @@ from ..errors import ConfigError, HPIError, InputError
 from ..inputs import InputItem, iter_items
 from ..models.registry import MODELS, ModelSpec
 from ..models.resolve import resolve_model
-from ..predictors import TextDetector, TextlineClassifier, TextRecognizer
+from ..predictors import DocOrientationClassifier, TextDetector, TextlineClassifier, TextRecognizer
+from ..predictors.doc_orientation import rotate_upright
 from ..predictors.text_detection import DetParams
 from ..predictors.text_recognition import load_characters
 from ..results import ErrorResult, OCRResult
@@ -32,12 +33,12 @@ PREDICT_PARAMS = (
     "text_det_box_thresh", "text_det_unclip_ratio", "text_rec_score_thresh", "return_word_box",
 )
 _UNSUPPORTED_WHEN_TRUE = {
-    "use_doc_orientation_classify": "document orientation classification",
     "use_doc_unwarping": "document unwarping (UVDoc)",
     "return_word_box": "word boxes",
 }
 
 _TASK_DEFAULTS = {
+    "doc_orientation": "PP-LCNet_x1_0_doc_ori",
     "text_detection": "PP-OCRv4_mobile_det",
     "textline_orientation": "PP-OCRv2_mobile_textline_ori",
     "text_recognition": "PP-OCRv4_mobile_rec",
@@ -81,6 +82,9 @@ class OCRPipeline:
         self._textline_classifier: TextlineClassifier | None = None
         if config.use_textline_orientation:
             self._textline_classifier = self._load_classifier()
+        self._doc_orientation_classifier: DocOrientationClassifier | None = None
+        if config.use_doc_preprocessor and config.doc_preprocessor.use_doc_orientation_classify:
+            self._doc_orientation_classifier = self._load_doc_orientation_classifier()
 
     # -- model loading -----------------------------------------------------
     def _resolve(self, task: str, model_name: str, model_dir: str | None):
@@ -129,6 +133,41 @@ class OCRPipeline:
                 self._textline_classifier = self._load_classifier()
             return self._textline_classifier
 
+    def _load_doc_orientation_classifier(self) -> DocOrientationClassifier:
+        cfg = self.config.doc_preprocessor.doc_orientation_classify
+        artifacts, spec = self._resolve("doc_orientation", cfg.model_name, cfg.model_dir)
+        return DocOrientationClassifier(choose_runner(artifacts, **self._runner_args), spec)
+
+    @property
+    def doc_orientation_classifier(self) -> DocOrientationClassifier:
+        with self._lock:
+            if self._doc_orientation_classifier is None:
+                self._doc_orientation_classifier = self._load_doc_orientation_classifier()
+            return self._doc_orientation_classifier
+
+    def _doc_settings(self, kwargs: dict) -> dict | None:
+        """The DocPreprocessor's model_settings for this call (PaddleX's rules), or None when it does not run."""
+        orientation, unwarping = kwargs.get("use_doc_orientation_classify"), kwargs.get("use_doc_unwarping")
+        if orientation is None and unwarping is None:
+            runs = self.config.use_doc_preprocessor
+        else:
+            runs = bool(orientation) or bool(unwarping)
+        if not runs:
+            return None
+        doc = self.config.doc_preprocessor
+        settings = {
+            "use_doc_orientation_classify": bool(_get(kwargs, "use_doc_orientation_classify",
+                                                      doc.use_doc_orientation_classify)),
+            "use_doc_unwarping": bool(_get(kwargs, "use_doc_unwarping", doc.use_doc_unwarping)),
+        }
+        if settings["use_doc_unwarping"]:
+            raise ConfigError(
+                "The doc preprocessor would run with SubPipelines.DocPreprocessor.use_doc_unwarping: True, but "
+                "document unwarping (UVDoc) is not supported by hpi; set it to False in the config or pass "
+                "use_doc_unwarping=False."
+            )
+        return settings
+
     # -- prediction ----------------------------------------------------------
     def _call_params(self, kwargs: dict) -> tuple[DetParams, bool, float]:
         unknown = sorted(set(kwargs) - set(PREDICT_PARAMS))
@@ -172,12 +211,13 @@ class OCRPipeline:
         if on_error not in (None, "raise", "report"):
             raise ConfigError(f"on_error is {on_error!r}; use 'raise' or 'report'.")
         params, use_tlo, score_thresh = self._call_params(kwargs)
+        doc_settings = self._doc_settings(kwargs)
         items, is_batch = iter_items(input)
         mode = on_error or ("report" if is_batch else "raise")
         for item in items:
             if item.error is None:
                 try:
-                    yield self._predict_one(item, params, use_tlo, score_thresh)
+                    yield self._predict_one(item, params, use_tlo, score_thresh, doc_settings)
                     continue
                 except InputError as exc:
                     item.error = exc
@@ -188,9 +228,20 @@ class OCRPipeline:
 
     __call__ = predict
 
-    def _predict_one(self, item: InputItem, params: DetParams, use_tlo: bool, score_thresh: float) -> OCRResult:
+    def _predict_one(self, item: InputItem, params: DetParams, use_tlo: bool, score_thresh: float,
+                     doc_settings: dict | None = None) -> OCRResult:
         times = StageTimes()
         image = item.image
+        doc_res = None
+        if doc_settings is not None:
+            # PaddleX's DocPreprocessor: classify the page, turn it upright; OCR, the result's image
+            # and its boxes then refer to the turned page. -1: orientation not classified.
+            angle = -1
+            if doc_settings["use_doc_orientation_classify"]:
+                angle, _ = self.doc_orientation_classifier.predict(image, times)
+                with times.stage("doc_ori.post"):
+                    image = rotate_upright(image, angle)
+            doc_res = {"input_path": None, "page_index": None, "model_settings": doc_settings, "angle": angle}
         boxes, _ = self.text_detector.predict(image, params, times)
         with times.stage("det.post"):
             boxes = sort_boxes(boxes)
@@ -209,7 +260,7 @@ class OCRPipeline:
             input_path=item.input_path,
             page_index=item.page_index,
             image=image,
-            model_settings={"use_doc_preprocessor": False, "use_textline_orientation": use_tlo},
+            model_settings={"use_doc_preprocessor": doc_settings is not None, "use_textline_orientation": use_tlo},
             dt_polys=polys,
             text_det_params=params.as_paddlex(),
             text_type=self.config.text_type,
@@ -220,6 +271,7 @@ class OCRPipeline:
             rec_polys=polys[keep] if len(keep) else np.zeros((0, 4, 2), np.int32),
             stem=item.stem,
             timings_ms=times.as_ms(),
+            doc_preprocessor_res=doc_res,
         )
 
     def describe_backends(self) -> dict[str, str]:
@@ -227,10 +279,13 @@ class OCRPipeline:
                "text_recognition": self.text_recognizer.runner.describe()}
         if self._textline_classifier is not None:
             out["textline_orientation"] = self._textline_classifier.runner.describe()
+        if self._doc_orientation_classifier is not None:
+            out["doc_orientation"] = self._doc_orientation_classifier.runner.describe()
         return out
 
     def close(self) -> None:
-        for predictor in (self.text_detector, self.text_recognizer, self._textline_classifier):
+        for predictor in (self.text_detector, self.text_recognizer, self._textline_classifier,
+                          self._doc_orientation_classifier):
             if predictor is not None:
                 predictor.runner.deactivate()
 

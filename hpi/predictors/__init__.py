@@ -1,7 +1,8 @@
 """One predictor per model task: pre-process → run → post-process."""
 
+from .doc_orientation import DocOrientationClassifier
 from .text_detection import TextDetector
 from .text_recognition import TextRecognizer
 from .textline_orientation import TextlineClassifier
 
-__all__ = ["TextDetector", "TextRecognizer", "TextlineClassifier"]
+__all__ = ["DocOrientationClassifier", "TextDetector", "TextRecognizer", "TextlineClassifier"]

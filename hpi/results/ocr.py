@@ -66,6 +66,7 @@ class OCRResult(ResultBase):
         rec_polys: np.ndarray,
         stem: str,
         timings_ms: dict | None = None,
+        doc_preprocessor_res: dict | None = None,
     ) -> None:
         self.input_path = input_path
         self.page_index = page_index
@@ -81,6 +82,9 @@ class OCRResult(ResultBase):
         self.rec_polys = rec_polys
         self.stem = stem
         self.timings_ms = timings_ms or {}
+        # PaddleX's DocPreprocessor result ({input_path, page_index, model_settings, angle}), only
+        # when it ran; ``image`` and the polygons then refer to the page after its rotation.
+        self.doc_preprocessor_res = doc_preprocessor_res
 
     @property
     def rec_boxes(self) -> np.ndarray:
@@ -94,11 +98,16 @@ class OCRResult(ResultBase):
 
     @property
     def json(self) -> dict:
+        res = {
+            "input_path": self.input_path,
+            "page_index": self.page_index,
+            "model_settings": self.model_settings,
+        }
+        if self.doc_preprocessor_res is not None:
+            res["doc_preprocessor_res"] = self.doc_preprocessor_res
         return {
             "res": {
-                "input_path": self.input_path,
-                "page_index": self.page_index,
-                "model_settings": self.model_settings,
+                **res,
                 "dt_polys": self.dt_polys,
                 "text_det_params": self.text_det_params,
                 "text_type": self.text_type,
