@@ -14,6 +14,8 @@ PIPELINES = ("OCR",)
 _INIT_OVERRIDES = {
     "use_textline_orientation": (None, "use_textline_orientation"),
     "use_doc_preprocessor": (None, "use_doc_preprocessor"),
+    "use_doc_orientation_classify": ("DocPreprocessor", "use_doc_orientation_classify"),
+    "use_doc_unwarping": ("DocPreprocessor", "use_doc_unwarping"),
     "text_detection_model_name": ("TextDetection", "model_name"),
     "text_detection_model_dir": ("TextDetection", "model_dir"),
     "text_det_limit_side_len": ("TextDetection", "limit_side_len"),
@@ -78,10 +80,22 @@ def _apply_overrides(data: dict, overrides: dict) -> dict:
         section, field = _INIT_OVERRIDES[key]
         if section is None:
             data[field] = value
+        elif section == "DocPreprocessor":
+            # PaddleOCR's constructor flags: the doc preprocessor runs when either is on.
+            sub = {k: dict(v or {}) for k, v in (data.get("SubPipelines") or {}).items()}
+            sub.setdefault("DocPreprocessor", {})[field] = value
+            data["SubPipelines"] = sub
         elif section == "hpi_config":
             data["hpi_config"][field] = value
         else:
             data["SubModules"].setdefault(section, {})[field] = value
+    if "use_doc_preprocessor" not in overrides and (
+        "use_doc_orientation_classify" in overrides or "use_doc_unwarping" in overrides
+    ):
+        doc = data["SubPipelines"]["DocPreprocessor"]
+        data["use_doc_preprocessor"] = bool(
+            doc.get("use_doc_orientation_classify", True) or doc.get("use_doc_unwarping", False)
+        )
     return data
 
 

@@ -303,3 +303,17 @@ def test_config_switch_lazy_load_and_per_call_override(ocr_page):
         assert {normalize_text(t) for t in OCR_LINES} <= {normalize_text(t) for t in res["rec_texts"]}
         off = next(pipeline.predict(turned, use_doc_orientation_classify=False)).json["res"]
         assert off["model_settings"]["use_doc_preprocessor"] is False and "doc_preprocessor_res" not in off
+
+
+def test_constructor_flags_like_paddleocr():
+    """create_pipeline(use_doc_orientation_classify=...) as PaddleOCR's constructor takes it."""
+    from hpi.config import load_pipeline_config, ocr_config_from_dict
+    from hpi.errors import ConfigError
+    from hpi.pipelines import _apply_overrides
+
+    on = ocr_config_from_dict(_apply_overrides(load_pipeline_config("OCR"), {"use_doc_orientation_classify": True}))
+    assert on.use_doc_preprocessor and on.doc_preprocessor.use_doc_orientation_classify
+    off = ocr_config_from_dict(_apply_overrides(load_pipeline_config("OCR"), {"use_doc_orientation_classify": False}))
+    assert not off.use_doc_preprocessor
+    with pytest.raises(ConfigError, match="use_doc_unwarping"):
+        ocr_config_from_dict(_apply_overrides(load_pipeline_config("OCR"), {"use_doc_unwarping": True}))
