@@ -13,6 +13,17 @@ from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
 
 
+# Largest batch as input columns at height 48 (batch size × padded width). Sorting by aspect ratio
+# already keeps padding small; this cap stops a batch of very long lines (a page of 1200 px wide
+# crops) from allocating batch_size × 1200 columns of activations at once: measured, the same speed
+# and a lower peak RSS (benchmarks/README.md, "Levers").
+MAX_BATCH_WIDTH = 3840
+# Round batch widths up to a multiple of this (1: off). OpenVINO keeps memory per input shape it
+# has seen: with 128-column buckets the peak RSS over the compare set fell by ~390 MB, at equal
+# speed and equal or better accuracy (benchmarks/README.md, "Levers").
+WIDTH_BUCKET = 128
+
+
 def load_characters(dict_path: Path, use_space_char: bool = True) -> list[str]:
     lines = dict_path.read_text(encoding="utf-8").splitlines()
     return kernels.build_ctc_characters(lines, use_space_char=use_space_char)
@@ -22,26 +33,60 @@ class TextRecognizer:
     """``predict(crops)`` returns [(text, score)] in the order of ``crops``.
 
     Crops are sorted by width/height so each batch pads little (PaddleX does
-    the same), and batch results are put back in input order.
+    the same), and batch results are put back in input order. A batch holds at
+    most ``batch_size`` crops and at most ``max_batch_width`` input columns in
+    all, so long lines go in smaller batches.
     """
 
-    def __init__(self, runner: Runner, spec: ModelSpec, characters: list[str], batch_size: int = 6) -> None:
+    def __init__(
+        self, runner: Runner, spec: ModelSpec, characters: list[str], batch_size: int = 6,
+        max_batch_width: int = MAX_BATCH_WIDTH, width_bucket: int = WIDTH_BUCKET,
+    ) -> None:
         self.runner = runner
         self.spec = spec
         self.characters = characters
         self.batch_size = batch_size
+        self.max_batch_width = max_batch_width
+        self.width_bucket = width_bucket
         self.input_name = runner.input_names[0]
         self.image_shape = tuple(spec.postprocess.get("image_shape", (3, 48, 320)))
 
+    def batches(self, crops: Sequence[np.ndarray]) -> list[tuple[np.ndarray, int]]:
+        """(crop indices, batch width) per batch: crops sorted by aspect ratio, at most ``batch_size``
+        per batch and at most ``max_batch_width`` input columns in all (batch size × width)."""
+        channels, height, min_width = self.image_shape
+        ratios = np.asarray([c.shape[1] / max(1, c.shape[0]) for c in crops], dtype=np.float64)
+        order = np.argsort(ratios, kind="stable")
+        out: list[tuple[np.ndarray, int]] = []
+        current: list[int] = []
+        width = min_width
+        for index in order:
+            # Sorted ascending: the crop being added is the widest, so it sets the batch width.
+            needed = self._bucketed(max(min_width, int(height * ratios[index])))
+            if current and (len(current) == self.batch_size or (len(current) + 1) * needed > self.max_batch_width):
+                out.append((np.asarray(current), width))
+                current = []
+            current.append(int(index))
+            width = needed
+        if current:
+            out.append((np.asarray(current), width))
+        return out
+
+    def _bucketed(self, width: int) -> int:
+        if self.width_bucket <= 1:
+            return width
+        return -(-width // self.width_bucket) * self.width_bucket
+
     def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES) -> list[tuple[str, float]]:
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
-        order = np.argsort(np.asarray(ratios, dtype=np.float64), kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            indices = order[start:start + self.batch_size]
+        channels, height, _ = self.image_shape
+        for indices, width in self.batches(crops):
             batch = [crops[i] for i in indices]
             with times.stage("rec.pre"):
-                tensor = kernels.rec_preprocess(batch, self.image_shape, self.spec.mean, self.spec.std, self.spec.scale)
+                # A batch width at least as wide as the widest crop's: rec_preprocess pads to it.
+                tensor = kernels.rec_preprocess(
+                    batch, (channels, height, width), self.spec.mean, self.spec.std, self.spec.scale
+                )
             with times.stage("rec.model"):
                 probs = next(iter(self.runner.infer({self.input_name: tensor}).values()))
             with times.stage("rec.post"):
