@@ -256,3 +256,19 @@ def test_a_broken_reference_falls_back_to_onnxruntime(cls_model, decisions_home,
     decision = decide_backend(cls_model, CPU, threads=2)
     assert "reference onnxruntime" in decision.reason
     assert "rejected: paddle (paddle cannot load this model)" in decision.reason
+
+
+def test_gpu_decisions_are_keyed_by_the_gpu_model(cls_model, monkeypatch):
+    """Without a GPU here, a faked probe shows that another GPU model never reuses a decision."""
+    from hpi import device as device_module
+    from hpi.device import GpuInfo
+
+    gpu = parse_device("gpu:0")
+    candidates = ["onnxruntime"]
+    keys = []
+    for name, cc in (("NVIDIA H100 80GB HBM3", (9, 0)), ("NVIDIA L4", (8, 9))):
+        monkeypatch.setattr(device_module, "probe_gpus", lambda n=name, c=cc: [GpuInfo(0, n, c, 80 << 30)])
+        assert select.device_identity(gpu)["gpu"]["name"] == name
+        keys.append(decision_key(cls_model, gpu, candidates, "fp16", 2))
+    assert keys[0] != keys[1]
+    assert decision_key(cls_model, CPU, candidates, "fp16", 2) not in keys
