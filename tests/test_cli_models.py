@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import pytest
-
 from hpi import __version__
 from hpi.backends import backend_version, installed_backends
 from hpi.cli import main

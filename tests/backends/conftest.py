@@ -6,8 +6,6 @@ import pytest
 
 from tests.backends.parity import ParityCase, make_case
 
-KINDS = ("det", "rec", "cls")
-
 
 @pytest.fixture(scope="session")
 def parity_case(det_model, rec_model, cls_model):
