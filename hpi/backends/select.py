@@ -29,13 +29,13 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import numpy as np
 
 from ..cache import atomic_write_json, cache_dir, file_lock, read_json
-from ..device import Device, cpu_identity, parse_device
+from ..device import Device, check_gpu, cpu_identity, parse_device
 from ..errors import BackendError, BackendUnavailableError
 from ..models.artifacts import ModelArtifacts
 from ..models.compare import compare_outputs
@@ -45,6 +45,7 @@ from . import (
     runner_class,
 )
 from .base import Runner, default_threads
+from .trt_fallback import gpu_fallback_note
 
 log = logging.getLogger("hpi")
 
@@ -70,11 +71,15 @@ class Decision:
 
     ``timings_ms`` maps each measured backend to its time over the typical
     shapes (sum of per-shape minima, in ms); empty when nothing was measured.
+    ``device`` is set when the model runs elsewhere than asked (a ``gpu``
+    request with no GPU backend installed falls back to ``"cpu"``).
     """
 
     backend: str
     reason: str
     timings_ms: dict = field(default_factory=dict)
+    device: str | None = None
+    precision: str | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -120,8 +125,8 @@ def choose_runner(
     decision, runner = _decide(artifacts, dev, backend, threads, precision, measure, options)
     if runner is None:
         runner = create_runner(
-            decision.backend, artifacts, device=str(dev), threads=threads,
-            precision=precision, options=options,
+            decision.backend, artifacts, device=decision.device or str(dev), threads=threads,
+            precision=decision.precision or precision, options=options,
         )
         runner.activate()
     return runner
@@ -204,10 +209,34 @@ def _decide(
     if backend != "auto":
         get_backend_info(backend)  # unknown name: error listing the available ones
         runner_class(backend)  # missing package: error naming the extra to install
+        if device.kind == "gpu":
+            check_gpu(device)  # no driver / no GPU / wrong index: a clear error, before any build
         decision = Decision(backend, "requested")
         _log_decision(artifacts, device, decision)
         return decision, None
 
+    if device.kind == "gpu":
+        # The user asked for a GPU: one that does not exist is an error; a GPU without a GPU
+        # backend (no TensorRT, CPU-only onnxruntime) runs on the CPU with one warning.
+        check_gpu(device)
+        if not candidates_for(artifacts, device, precision):
+            log.warning(gpu_fallback_note(None, model=artifacts.name))
+            cpu = Device("cpu")
+            cpu_precision = precision if candidates_for(artifacts, cpu, precision) else "fp32"
+            decision, runner = _decide(artifacts, cpu, backend, threads, cpu_precision, measure, options)
+            return replace(decision, device="cpu", precision=cpu_precision), runner
+        decision, runner = _decide_on_device(artifacts, device, threads, precision, measure, options)
+        note = gpu_fallback_note(decision.backend, model=artifacts.name)
+        if note:
+            log.warning(note)
+        return decision, runner
+    return _decide_on_device(artifacts, device, threads, precision, measure, options)
+
+
+def _decide_on_device(
+    artifacts: ModelArtifacts, device: Device, threads: int | None,
+    precision: str, measure: bool | None, options: dict | None,
+) -> tuple[Decision, Runner | None]:
     candidates = candidates_for(artifacts, device, precision)
     if not candidates:
         installed = installed_backends(device.kind)

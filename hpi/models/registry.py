@@ -235,7 +235,7 @@ _add(
         std=_IMAGENET_STD,
         labels=("0", "90", "180", "270"),
         description="document image orientation (0/90/180/270), LCNet-style",
-        status="listed",
+        status="used",
     )
 )
 _add(
