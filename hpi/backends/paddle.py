@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
+import weakref
+
 import numpy as np
 
 from .._deps import import_paddle_inference
 from ..errors import BackendError
 from .base import Runner
+
+
+_LIVE_RUNNERS: "weakref.WeakSet[PaddleRunner]" = weakref.WeakSet()
+
+
+@atexit.register
+def _release_predictors_at_exit() -> None:
+    # Release Paddle predictors while the interpreter is still whole: destroying them during
+    # module teardown (after Paddle's own globals are gone) can crash at exit.
+    for runner in list(_LIVE_RUNNERS):
+        runner.deactivate()
 
 
 class PaddleRunner(Runner):
@@ -46,6 +60,7 @@ class PaddleRunner(Runner):
             self.predictor = inference.create_predictor(config)
         except Exception as exc:
             raise BackendError(f"Paddle Inference could not load {model_file} ({exc}).") from exc
+        _LIVE_RUNNERS.add(self)
         self.input_names = list(self.predictor.get_input_names())
         self.output_names = list(self.predictor.get_output_names())
 
