@@ -341,6 +341,9 @@ def format_table(report: dict) -> str:
     mem = report["memory"]
     lines.append(f"peak RSS: {mem['peak_rss_mb']:.0f} MB whole process, steady state "
                  f"{mem['steady_peak_rss_mb'] if mem['steady_peak_rss_mb'] is not None else 'n/a'} MB")
+    if mem["paddle_imported"]:
+        lines.append("  (Paddle was imported for export or backend selection and stays in memory: "
+                     "run again with the same HPI_HOME for the steady state of a warm cache)")
     cold = report["cold_start"]
     lines.append(f"cold start: import {cold['import_ms']:.0f} ms, runner build {cold['runner_build_ms']:.0f} ms, "
                  f"first inference {cold['first_inference_ms'] or 0:.0f} ms")
