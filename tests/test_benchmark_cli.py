@@ -109,6 +109,7 @@ def test_cold_start_and_memory(report):
         for key in ("fetch_ms", "export_ms", "decision_ms"):
             assert entry[key] >= 0
         assert entry["backend"] in data["backends"][task]
+        assert entry["decision_source"] in ("requested", "cached", "measured", "static")
     memory = data["memory"]
     assert memory["peak_rss_mb"] > 0
     steady = memory["steady_peak_rss_mb"]

@@ -209,7 +209,12 @@ def cold_start(pipeline_ref: str, overrides: dict, device: str) -> tuple[Any, di
         )
         entry["backend"] = decision.backend
         entry["decision"] = decision.reason
-        entry["decision_cached"] = decision.reason.startswith(("cached", "requested", "static", "the only"))
+        reason = decision.reason
+        entry["decision_source"] = (
+            "requested" if reason == "requested" else "cached" if reason.startswith("cached")
+            else "measured" if reason.startswith("measured") else "static"
+        )
+        entry["decision_cached"] = entry["decision_source"] != "measured"
         models[task] = entry
     pipeline, build_ms = _timed(create_pipeline, pipeline_ref, device=device, **overrides)
     return pipeline, {"models": models, "runner_build_ms": build_ms}
@@ -352,7 +357,7 @@ def format_table(report: dict) -> str:
             lines.append(
                 f"  {task:<22} fetch {m['fetch_ms']:>8.0f} ms{' (cached)' if m['fetch_cached'] else ''}"
                 f"  export {m['export_ms']:>8.0f} ms{' (cached)' if m['export_cached'] else ''}"
-                f"  decision {m['decision_ms']:>8.0f} ms{' (cached)' if m['decision_cached'] else ''}"
+                f"  decision {m['decision_ms']:>8.0f} ms ({m['decision_source']})"
                 f"  -> {m['backend']}"
             )
         else:
