@@ -195,3 +195,59 @@ def test_hpi_worker_protocol(compare_module, tiny_images):
     finally:
         worker.close()
     assert worker.proc.returncode == 0
+
+
+# --------------------------------------------------------------------------- the rec batching lever
+
+
+class _ShapeRecordingRunner:
+    """Stands in for a rec runner: records input shapes; the 'text' of each row is its crop's width class."""
+
+    input_names = ["x"]
+
+    def __init__(self, n_chars: int) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+        self.n_chars = n_chars
+
+    def infer(self, feed):
+        import numpy as np
+
+        batch = feed["x"]
+        self.shapes.append(batch.shape)
+        steps = batch.shape[3] // 8
+        probs = np.zeros((batch.shape[0], steps, self.n_chars), np.float32)
+        probs[:, :, 0] = 1.0  # blank everywhere ...
+        for row in range(batch.shape[0]):
+            # ... except one step whose character encodes how many columns of this row hold image data.
+            used = int((np.abs(batch[row]).sum(axis=(0, 1)) > 0).sum())
+            probs[row, 0, 0] = 0.0
+            probs[row, 0, 1 + min(used // 48, self.n_chars - 2)] = 1.0
+        return {"out": probs}
+
+
+def test_rec_batches_are_capped_bucketed_and_put_back_in_order():
+    import numpy as np
+
+    from hpi.models.registry import get_model_spec
+    from hpi.predictors.text_recognition import TextRecognizer
+
+    characters = ["blank"] + [chr(ord("a") + i) for i in range(26)] + [" "]
+    runner = _ShapeRecordingRunner(len(characters))
+    rec = TextRecognizer(runner, get_model_spec("PP-OCRv4_mobile_rec"), characters, batch_size=6,
+                         max_batch_width=3840, width_bucket=128)
+    rng = np.random.default_rng(0)
+    widths = [int(w) for w in rng.integers(60, 1300, 23)]
+    crops = [np.full((48, w, 3), 200, np.uint8) for w in widths]
+    batches = rec.batches(crops)
+    seen = sorted(int(i) for indices, _ in batches for i in indices)
+    assert seen == list(range(len(crops)))  # every crop exactly once
+    for indices, width in batches:
+        assert 1 <= len(indices) <= 6
+        assert width % 128 == 0 and width >= max(320, max(widths[i] for i in indices))
+        assert len(indices) == 1 or len(indices) * width <= 3840
+    results = rec.predict(crops)
+    assert all(s[3] % 128 == 0 for s in runner.shapes)
+    # Results come back in input order: each crop's "text" encodes its own width (48 px high crops
+    # keep their width when resized to height 48).
+    expected = [characters[1 + min(w // 48, len(characters) - 2)] for w in widths]
+    assert [text for text, _ in results] == expected
