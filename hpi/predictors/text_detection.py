@@ -43,12 +43,22 @@ class TextDetector:
         self.runner = runner
         self.spec = spec
         self.input_name = runner.input_names[0]
+        # Runners with fixed shape limits (TensorRT profiles): the long side never exceeds what the
+        # engines take, whatever max_side_limit says (PaddleX's 4000 > the 1920 of the det profiles).
+        self.max_side: int | None = None
+        limits = getattr(runner, "max_input_shape", None)
+        if callable(limits):
+            max_shape = limits(self.input_name)
+            self.max_side = int(min(max_shape[2], max_shape[3]))
 
     def predict(self, image: np.ndarray, params: DetParams, times: StageTimes = NULL_TIMES):
         height, width = image.shape[:2]
+        max_side_limit = params.max_side_limit
+        if self.max_side is not None:
+            max_side_limit = min(max_side_limit, self.max_side)
         with times.stage("det.pre"):
             tensor, _, _ = kernels.det_preprocess(
-                image, params.limit_side_len, params.limit_type, params.max_side_limit,
+                image, params.limit_side_len, params.limit_type, max_side_limit,
                 self.spec.mean, self.spec.std, self.spec.scale,
             )
         with times.stage("det.model"):

@@ -50,6 +50,14 @@ class TextRecognizer:
         self.width_bucket = width_bucket
         self.input_name = runner.input_names[0]
         self.image_shape = tuple(spec.postprocess.get("image_shape", (3, 48, 320)))
+        # Runners with fixed shape limits (TensorRT profiles) bound the batch and the width: wider
+        # lines are squeezed to the widest width the engine takes rather than failing.
+        self.max_width: int | None = None
+        limits = getattr(runner, "max_input_shape", None)
+        if callable(limits):
+            max_shape = limits(self.input_name)
+            self.batch_size = max(1, min(self.batch_size, int(max_shape[0])))
+            self.max_width = int(max_shape[3])
 
     def batches(self, crops: Sequence[np.ndarray]) -> list[tuple[np.ndarray, int]]:
         """(crop indices, batch width) per batch: crops sorted by aspect ratio, at most ``batch_size``
@@ -82,10 +90,12 @@ class TextRecognizer:
         channels, height, _ = self.image_shape
         for indices, width in self.batches(crops):
             batch = [crops[i] for i in indices]
+            squeeze = self.max_width is not None and width > self.max_width
             with times.stage("rec.pre"):
                 # A batch width at least as wide as the widest crop's: rec_preprocess pads to it.
                 tensor = kernels.rec_preprocess(
-                    batch, (channels, height, width), self.spec.mean, self.spec.std, self.spec.scale
+                    batch, (channels, height, self.max_width if squeeze else width),
+                    self.spec.mean, self.spec.std, self.spec.scale, dynamic_width=not squeeze,
                 )
             with times.stage("rec.model"):
                 probs = next(iter(self.runner.infer({self.input_name: tensor}).values()))
