@@ -44,6 +44,10 @@ def render_line(height: int, width: int, text: str = _LINES[0], upside_down: boo
     cv2 = import_cv2()
     line = np.full((height, width, 3), 255, np.uint8)
     scale = height / 40.0
+    # Keep the glyphs as tall as a real line crop (the rec model sees text filling its 48 px):
+    # drop words that do not fit rather than shrinking the text to a few unreadable pixels.
+    while " " in text and cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] > width - 4:
+        text = text.rsplit(" ", 1)[0]
     (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
     if tw > width - 4:
         scale *= (width - 4) / tw
@@ -70,6 +74,9 @@ def probe_input(spec: ModelSpec | None, shape: tuple[int, ...], seed: int = 0) -
         if spec.task == "text_detection":
             image = render_page(h, w, seed + i)
         else:
-            image = render_line(h, w, _LINES[(seed + i) % len(_LINES)], upside_down=(i % 2 == 1))
+            # Upside-down lines only for the orientation classifier: for recognition they are noise
+            # whose decoded text flips on tiny output changes, not what the pipeline feeds it.
+            flip = spec.task == "textline_orientation" and i % 2 == 1
+            image = render_line(h, w, _LINES[(seed + i) % len(_LINES)], upside_down=flip)
         items.append(normalize(image, spec))
     return np.concatenate(items, axis=0)

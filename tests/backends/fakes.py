@@ -39,3 +39,15 @@ class BrokenRunner(OnnxRuntimeRunner):
 
     def _activate_impl(self) -> None:
         raise RuntimeError("engine exploded while loading")
+
+
+class LowPrecisionBreaksRunner(OnnxRuntimeRunner):
+    """Right at fp32; at any lower precision its class scores come out swapped (labels flip)."""
+
+    backend_name = "lowprec"
+
+    def _infer_impl(self, feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        outputs = super()._infer_impl(feed)
+        if self.precision == "fp32":
+            return outputs
+        return {name: np.ascontiguousarray(value[..., ::-1]) for name, value in outputs.items()}
