@@ -112,12 +112,16 @@ class OCRPipeline:
     def _load_recognizer(self) -> TextRecognizer:
         cfg = self.config.text_recognition
         artifacts, spec = self._resolve("text_recognition", cfg.model_name, cfg.model_dir)
-        dict_path = artifacts.extra_files.get("dict")
-        if dict_path is None and cfg.model_dir:
-            dict_path = _dict_from_model_dir(cfg.model_dir)
-        if dict_path is None:
-            dict_path = resolve_model(_TASK_DEFAULTS["text_recognition"], need_onnx=False).extra_files["dict"]
-        characters = load_characters(dict_path, bool(spec.postprocess.get("use_space_char", True)))
+        use_space = bool(spec.postprocess.get("use_space_char", True))
+        listed = _dict_from_model_dir(cfg.model_dir) if cfg.model_dir else None
+        if listed is not None:
+            # PaddleX uses the list verbatim; a list that already ends with the space gets no second one.
+            characters = kernels.build_ctc_characters(listed, use_space_char=use_space and listed[-1] != " ")
+        else:
+            dict_path = artifacts.extra_files.get("dict") or resolve_model(
+                _TASK_DEFAULTS["text_recognition"], need_onnx=False
+            ).extra_files["dict"]
+            characters = load_characters(dict_path, use_space)
         runner = choose_runner(artifacts, **self._runner_args)
         return TextRecognizer(runner, spec, characters, cfg.batch_size)
 
@@ -301,24 +305,17 @@ def _get(kwargs: dict, key: str, default):
     return default if value is None else value
 
 
-def _dict_from_model_dir(model_dir: str):
-    """The character dictionary of a PaddleX rec model dir: inference.yml's CTCLabelDecode.character_dict."""
+def _dict_from_model_dir(model_dir: str) -> list[str] | None:
+    """The characters listed in a PaddleX rec model dir's inference.yml (PostProcess.character_dict)."""
     from pathlib import Path
 
     import yaml
 
-    directory = Path(model_dir)
-    yml = directory / "inference.yml"
+    yml = Path(model_dir) / "inference.yml"
     if not yml.is_file():
         return None
     data = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
-    chars = ((data.get("PostProcess") or {}).get("character_dict"))
+    chars = (data.get("PostProcess") or {}).get("character_dict")
     if isinstance(chars, list) and chars:
-        import tempfile
-
-        # PaddleX lists the characters verbatim; write them as a dict file for load_characters.
-        handle = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8")
-        with handle:
-            handle.write("\n".join(str(c) for c in chars))
-        return Path(handle.name)
+        return [str(c) for c in chars]
     return None
