@@ -275,6 +275,7 @@ def _decide_on_device(
                         raise
                     atomic_write_json(path, {
                         "key": key, "model": artifacts.name, "backend": candidates[0],
+                        "device": str(device), "precision": precision, "threads": resolved_threads,
                         "fallback_precision": "fp32", "reason": str(exc), "created": _now(),
                     })
                     return _low_precision_fallback(artifacts, device, threads, precision, measure, options, str(exc))

@@ -44,6 +44,8 @@ def collect() -> dict:
         }
     for package in ("paddle2onnx", "onnx", "cuda"):
         info["packages"][package] = _deps.version_of(package)
+    if not _deps.is_available("tensorrt"):
+        info["backends"]["tensorrt"]["note"] = "not installable from PyPI alone; see docs/GPU.md"
     info["cache"] = _cache()
     return info
 
@@ -89,7 +91,7 @@ def _cache() -> dict:
                 "model": record.get("model"), "device": record.get("device"),
                 "backend": record.get("backend"), "created": record.get("created"),
                 "timings_ms": record.get("timings_ms"), "precision": record.get("precision"),
-                "threads": record.get("threads"),
+                "threads": record.get("threads"), "fallback_precision": record.get("fallback_precision"),
             })
     engines = sorted(p.name for p in (home / "engines").glob("*")) if (home / "engines").is_dir() else []
     return {"dir": str(home), "models": models, "exports": exports, "decisions": decisions, "engines": engines}
@@ -127,8 +129,9 @@ def _print_text(info: dict) -> None:
     for decision in cache["decisions"]:
         timings = ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(
             (decision.get("timings_ms") or {}).items(), key=lambda kv: kv[1]))
+        fallback = " (failed its accuracy check: runs at fp32)" if decision.get("fallback_precision") else ""
         print(f"    {decision['model']} on {decision['device']} ({decision['precision']}, "
-              f"{decision['threads']} threads): {decision['backend']} [{timings}] {decision['created']}")
+              f"{decision['threads']} threads): {decision['backend']}{fallback} [{timings}] {decision['created']}")
     if cache["engines"]:
         print(f"  engines ({len(cache['engines'])}): {', '.join(cache['engines'])}")
 
