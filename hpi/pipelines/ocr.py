@@ -223,8 +223,14 @@ class OCRPipeline:
                 try:
                     yield self._predict_one(item, params, use_tlo, score_thresh, doc_settings)
                     continue
-                except InputError as exc:
+                except HPIError as exc:  # unreadable input, a backend failing on this image, ...
                     item.error = exc
+                except Exception as exc:  # a bug on one image must not end a long batch either
+                    if mode == "raise":
+                        raise
+                    item.error = HPIError(
+                        f"{item.input_path or item.stem}: processing failed ({type(exc).__name__}: {exc})"
+                    )
             if mode == "raise":
                 raise item.error
             log.warning("Skipped %s: %s", item.input_path or item.stem, item.error)

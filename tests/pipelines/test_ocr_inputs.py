@@ -163,3 +163,28 @@ def test_corrupt_pdf_page_is_reported(ocr_pipeline, tmp_path, text_image):
     results = list(ocr_pipeline.predict([str(broken), text_image.image]))
     assert not results[0].ok and "PDF" in str(results[0].error)
     assert results[1].ok
+
+
+def test_a_failure_inside_the_engine_on_one_image_does_not_end_the_batch(ocr_pipeline, text_image, monkeypatch):
+    """Not only unreadable files: a backend or kernel failing on one image is reported, the rest go on."""
+    from hpi.errors import BackendError
+
+    real = ocr_pipeline.text_detector.predict
+    calls = {"n": 0}
+
+    def flaky(image, params, times):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise BackendError("simulated: the det backend failed on this image")
+        if calls["n"] == 3:
+            raise RuntimeError("simulated bug")
+        return real(image, params, times)
+
+    monkeypatch.setattr(ocr_pipeline.text_detector, "predict", flaky)
+    results = list(ocr_pipeline.predict([text_image.image] * 4))
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert "simulated: the det backend failed" in str(results[1].error)
+    assert "RuntimeError: simulated bug" in str(results[2].error)
+    calls["n"] = 2  # alone, with on_error="raise" (the default for one input), the error propagates
+    with pytest.raises(RuntimeError):
+        list(ocr_pipeline.predict(text_image.image))
