@@ -8,7 +8,7 @@ import pytest
 
 from hpi import device as device_module
 from hpi.backends import select
-from hpi.device import Device, GpuInfo
+from hpi.device import GpuInfo
 from hpi.errors import DeviceError
 
 FAKE_GPU = GpuInfo(0, "NVIDIA H100 80GB HBM3", (9, 0), 80 * 2**30)
@@ -41,7 +41,3 @@ def test_gpu_without_gpu_backends_runs_on_cpu_with_one_warning(cls_model, monkey
     finally:
         runner.deactivate()
 
-
-def test_gpu_static_order_prefers_tensorrt():
-    assert select.STATIC_PREFERENCE["gpu"][0] == "tensorrt"
-    assert Device("gpu", 0).kind == "gpu"
