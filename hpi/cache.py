@@ -88,9 +88,14 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 def sha256_files(paths: list[Path]) -> str:
     """One digest over several files' contents (names excluded, order kept)."""
+    return combine_digests([sha256_file(path) for path in paths])
+
+
+def combine_digests(digests: list[str]) -> str:
+    """The :func:`sha256_files` digest from the files' own sha256 hex digests (no file is read)."""
     digest = hashlib.sha256()
-    for path in paths:
-        digest.update(sha256_file(path).encode())
+    for file_digest in digests:
+        digest.update(file_digest.encode())
     return digest.hexdigest()
 
 

@@ -74,6 +74,13 @@ def model_files(name: str, fetch: bool = True) -> dict[str, Path]:
     return {role: directory / Path(inner).name for role, inner in spec.files.items()}
 
 
+def model_digests(name: str) -> dict[str, str]:
+    """sha256 of a cached model's files by role, as recorded (and verified by :func:`model_files`) at fetch."""
+    spec = get_model_spec(name)
+    meta = read_json(model_dir(spec) / "source.json", warn=False) or {}
+    return {role: entry["sha256"] for role, entry in meta.get("files", {}).items()}
+
+
 def _find_local_wheel(source: WheelSource) -> Path | None:
     local = os.environ.get(WHEEL_DIR_ENV)
     if not local:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..cache import sha256_file, sha256_files
+from ..cache import combine_digests, sha256_file, sha256_files
 from ..errors import ModelError
 from .artifacts import ModelArtifacts
-from .fetch import model_files
+from .fetch import model_digests, model_files
 from .registry import MODELS, ModelSpec, get_model_spec
 
 _PADDLE_MODEL_FILES = ("inference.json", "inference.pdmodel")
@@ -41,12 +41,16 @@ def resolve_model(
     """
     if isinstance(ref, str) and ref in MODELS:
         spec = get_model_spec(ref)
-        files = model_files(ref)
+        files = model_files(ref)  # verifies every file's sha256 against source.json
+        # The content hash comes from those verified digests: hashing the files again would double
+        # the start-up I/O for the same answer.
+        digests = model_digests(ref)
         extra = {role: path for role, path in files.items() if role not in ("pdmodel", "pdiparams", "onnx")}
         if spec.format == "onnx":
-            return ModelArtifacts(ref, sha256_file(files["onnx"]), spec, onnx_path=files["onnx"], extra_files=extra)
+            return ModelArtifacts(ref, digests["onnx"], spec, onnx_path=files["onnx"], extra_files=extra)
         paddle = (files["pdmodel"], files["pdiparams"])
-        artifacts = ModelArtifacts(ref, _paddle_hash(paddle), spec, paddle_files=paddle, extra_files=extra)
+        content_hash = combine_digests([digests["pdmodel"], digests["pdiparams"]])
+        artifacts = ModelArtifacts(ref, content_hash, spec, paddle_files=paddle, extra_files=extra)
         return _maybe_export(artifacts, need_onnx)
 
     path = Path(ref).expanduser()
