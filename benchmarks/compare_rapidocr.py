@@ -203,11 +203,10 @@ def build_set(out_dir: Path, which: str = "full", seed: int = 7) -> list[dict]:
     """Render the image set into ``out_dir``; returns [{name, category, path, lines: [{text, box}]}]."""
     sys.path.insert(0, str(REPO / "tests"))
     import cv2
-    from PIL import Image, ImageDraw
 
     from rendering import (
-        CHINESE_TEXTS, PAGE_TEXTS, Line, RenderedImage, _to_bgr, cjk_font, latin_fonts, load_font,
-        render_lines, render_single_line, rotate_page,
+        CHINESE_TEXTS, PAGE_TEXTS, RenderedImage, cjk_font, latin_fonts, render_lines, render_receipt,
+        render_single_line, rotate_page,
     )
 
     fonts = latin_fonts()
@@ -218,25 +217,13 @@ def build_set(out_dir: Path, which: str = "full", seed: int = 7) -> list[dict]:
     cases: list[tuple[str, str, RenderedImage]] = []
 
     def receipt(font: str, n_items: int) -> RenderedImage:
-        size, width = rng.choice((22, 26)), 440
-        f = load_font(font, size)
+        size = rng.choice((22, 26))
         items = [("SUPERMARKET " + str(rng.randint(1, 99)), None)]
         for _ in range(n_items):
             items.append((rng.choice(_WORDS).capitalize() + " " + rng.choice(_WORDS),
                           f"{rng.randint(0, 99)}.{rng.randint(0, 99):02d}"))
         items.append(("TOTAL", f"{rng.randint(10, 500)}.{rng.randint(0, 99):02d}"))
-        img = Image.new("L", (width, 40 + len(items) * 2 * size), 250)
-        draw = ImageDraw.Draw(img)
-        lines = []
-        for i, (left, right) in enumerate(items):
-            y = 24 + i * 2 * size
-            draw.text((24, y), left, font=f, fill=10)
-            lines.append(Line(left, draw.textbbox((24, y), left, font=f)))
-            if right:
-                x = width - 24 - int(f.getlength(right))
-                draw.text((x, y), right, font=f, fill=10)
-                lines.append(Line(right, draw.textbbox((x, y), right, font=f)))
-        return RenderedImage(_to_bgr(img), lines)
+        return render_receipt(items, font, size=size, width=440, step=2 * size)
 
     n_docs, n_receipts, n_pages, n_crops, n_rot = (6, 4, 3, 10, 4) if which == "full" else (1, 1, 0, 2, 1)
     for i in range(n_docs):

@@ -98,6 +98,25 @@ def render_lines(
     return RenderedImage(_to_bgr(img), lines)
 
 
+def render_receipt(
+    items: list[tuple[str, str | None]], font_path: str | None, size: int, width: int, step: int,
+) -> RenderedImage:
+    """A narrow receipt: each item's name on the left and its price right-aligned, as separate lines."""
+    font = load_font(font_path, size)
+    img = Image.new("L", (width, 40 + len(items) * step), 250)
+    draw = ImageDraw.Draw(img)
+    lines = []
+    for i, (left, right) in enumerate(items):
+        y = 24 + i * step
+        draw.text((24, y), left, font=font, fill=10)
+        lines.append(Line(left, draw.textbbox((24, y), left, font=font)))
+        if right:
+            x = width - 24 - int(font.getlength(right))
+            draw.text((x, y), right, font=font, fill=10)
+            lines.append(Line(right, draw.textbbox((x, y), right, font=font)))
+    return RenderedImage(_to_bgr(img), lines)
+
+
 def render_single_line(text: str, font_path: str | None = None, size: int = 32, pad: int = 8,
                        upside_down: bool = False, angle: float = 0.0) -> RenderedImage:
     """A tight crop of one text line (for rec/cls tests)."""

@@ -7,7 +7,7 @@ import pytest
 
 from rendering import (
     CHINESE_TEXTS, PAGE_TEXTS, Line, RenderedImage, cjk_font, latin_fonts, render_lines,
-    render_single_line, rotate_page,
+    render_receipt, render_single_line, rotate_page,
 )
 
 from .conftest import match_lines
@@ -15,26 +15,9 @@ from .conftest import match_lines
 
 def _receipt(font: str) -> RenderedImage:
     """A narrow receipt: items on the left, prices right-aligned, as separate text regions."""
-    from PIL import Image, ImageDraw
-
-    from rendering import _to_bgr, load_font
-
     items = [("SUPERMARKET 24", None), ("Milk 1L", "1.29"), ("Bread", "2.49"), ("Apples 1kg", "3.10"),
              ("Coffee beans", "8.99"), ("TOTAL", "15.87"), ("CASH", "20.00"), ("CHANGE", "4.13")]
-    size, width = 26, 420
-    f = load_font(font, size)
-    img = Image.new("L", (width, 40 + len(items) * 50), 250)
-    draw = ImageDraw.Draw(img)
-    lines = []
-    for i, (left, right) in enumerate(items):
-        y = 24 + i * 50
-        draw.text((24, y), left, font=f, fill=10)
-        lines.append(Line(left, draw.textbbox((24, y), left, font=f)))
-        if right:
-            x = width - 24 - int(f.getlength(right))
-            draw.text((x, y), right, font=f, fill=10)
-            lines.append(Line(right, draw.textbbox((x, y), right, font=f)))
-    return RenderedImage(_to_bgr(img), lines)
+    return render_receipt(items, font, size=26, width=420, step=50)
 
 
 def _cases() -> list[tuple[str, RenderedImage]]:
