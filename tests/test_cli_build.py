@@ -5,9 +5,6 @@ from __future__ import annotations
 import pytest
 
 from hpi import _deps
-from hpi import device as device_mod
-from hpi.backends import tensorrt as trt_backend
-from hpi.backends import trt_cuda
 from hpi.cli import main
 
 
@@ -37,14 +34,10 @@ def test_bad_arguments_exit_2(argv, message, capsys):
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    from backends.test_tensorrt import FakeCudart, FakeTensorRT
+    from backends.test_tensorrt import FakeCudart, FakeTensorRT, install_fakes
 
-    cudart, trt = FakeCudart(), FakeTensorRT()
-    monkeypatch.setattr(device_mod, "_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_cuda, "import_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_backend, "import_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_backend, "import_tensorrt", lambda: trt)
-    monkeypatch.setattr(_deps, "import_cuda_runtime", lambda: cudart)
+    trt = FakeTensorRT()
+    install_fakes(monkeypatch, FakeCudart(), trt)
     return trt
 
 

@@ -368,14 +368,31 @@ def artifacts(tiny_onnx):
     return ModelArtifacts("tiny_det", "hash", spec, onnx_path=tiny_onnx)
 
 
-@pytest.fixture
-def fakes(monkeypatch, tmp_hpi_home):
-    cudart = FakeCudart()
-    trt = FakeTensorRT()
+def install_fakes(monkeypatch, cudart, trt, *, patch_deps: bool = True, report_installed: bool = False) -> None:
+    """Make hpi's device probe, CUDA helpers and TensorRT runner use the fakes.
+
+    ``patch_deps`` also routes ``hpi._deps.import_cuda_runtime`` to the fake;
+    ``report_installed`` makes ``_deps.is_available`` say TensorRT and cuda-python
+    are installed (what selection and ``hpi info`` look at).
+    """
     monkeypatch.setattr(device_mod, "_cuda_runtime", lambda: cudart)
     monkeypatch.setattr(trt_cuda, "import_cuda_runtime", lambda: cudart)
     monkeypatch.setattr(trt_backend, "import_cuda_runtime", lambda: cudart)
     monkeypatch.setattr(trt_backend, "import_tensorrt", lambda: trt)
+    if patch_deps:
+        monkeypatch.setattr(_deps, "import_cuda_runtime", lambda: cudart)
+    if report_installed:
+        real_available = _deps.is_available
+        monkeypatch.setattr(
+            _deps, "is_available", lambda name: True if name in ("tensorrt", "cuda") else real_available(name)
+        )
+
+
+@pytest.fixture
+def fakes(monkeypatch, tmp_hpi_home):
+    cudart = FakeCudart()
+    trt = FakeTensorRT()
+    install_fakes(monkeypatch, cudart, trt, patch_deps=False)
     return types.SimpleNamespace(cudart=cudart, trt=trt)
 
 

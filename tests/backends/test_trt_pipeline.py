@@ -25,10 +25,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from hpi import _deps
-from hpi import device as device_mod
-from hpi.backends import tensorrt as trt_backend
-from hpi.backends import trt_cache, trt_cuda
+from hpi.backends import trt_cache
 from hpi.models import registry
 
 _SESSIONS: dict = {}
@@ -172,16 +169,10 @@ def _make_fake():
 
 @pytest.fixture
 def ort_gpu(monkeypatch, tmp_path):
-    from backends.test_tensorrt import FakeCudart
+    from backends.test_tensorrt import FakeCudart, install_fakes
 
     cudart, trt = FakeCudart(), _make_fake()
-    monkeypatch.setattr(device_mod, "_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_cuda, "import_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_backend, "import_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_backend, "import_tensorrt", lambda: trt)
-    monkeypatch.setattr(_deps, "import_cuda_runtime", lambda: cudart)
-    real_available = _deps.is_available
-    monkeypatch.setattr(_deps, "is_available", lambda name: True if name in ("tensorrt", "cuda") else real_available(name))
+    install_fakes(monkeypatch, cudart, trt, report_installed=True)
     engines = tmp_path / "engines"
     monkeypatch.setattr(trt_cache, "cache_dir", lambda kind: engines if kind == "engines" else tmp_path / kind)
     shrink_registry(monkeypatch)

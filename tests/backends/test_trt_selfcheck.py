@@ -15,10 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from hpi import _deps
-from hpi import device as device_mod
-from hpi.backends import tensorrt as trt_backend
-from hpi.backends import trt_cuda
 
 SELFCHECK = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_selfcheck.py"
 
@@ -52,16 +48,10 @@ def test_without_gpu_nothing_is_proven(selfcheck, tmp_path, capsys):
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    from backends.test_tensorrt import FakeCudart, FakeTensorRT
+    from backends.test_tensorrt import FakeCudart, FakeTensorRT, install_fakes
 
     cudart, trt = FakeCudart(), FakeTensorRT()
-    monkeypatch.setattr(device_mod, "_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_cuda, "import_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_backend, "import_cuda_runtime", lambda: cudart)
-    monkeypatch.setattr(trt_backend, "import_tensorrt", lambda: trt)
-    monkeypatch.setattr(_deps, "import_cuda_runtime", lambda: cudart)
-    real_available = _deps.is_available
-    monkeypatch.setattr(_deps, "is_available", lambda name: True if name in ("tensorrt", "cuda") else real_available(name))
+    install_fakes(monkeypatch, cudart, trt, report_installed=True)
     from backends.test_trt_pipeline import shrink_registry
 
     shrink_registry(monkeypatch)
