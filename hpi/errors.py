@@ -5,6 +5,8 @@ Every message says what went wrong, what was found, and how to fix it.
 
 from __future__ import annotations
 
+import difflib
+
 
 class HPIError(Exception):
     """Base class of every error hpi raises on purpose."""
@@ -44,3 +46,9 @@ class CacheError(HPIError):
 
 class InputError(HPIError, ValueError):
     """An input (image, PDF, array) cannot be read or is not usable."""
+
+
+def did_you_mean(name: str, choices, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a mistyped ``name``; "" when none is close."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,23 +1,12 @@
-"""Compare two backends' outputs with per-task tolerances (see STACK.md)."""
+"""Compare two backends' fp32 outputs with the model's task rule (see :mod:`hpi.models.agreement`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .agreement import Comparison
 from .registry import ModelSpec
-
-
-@dataclass(frozen=True)
-class Comparison:
-    max_abs: float
-    bitmap_agreement: float | None  # detection only: share of pixels equal after thresholding
-    ok: bool
-    reason: str
-
-    def as_dict(self) -> dict:
-        return {"max_abs": self.max_abs, "bitmap_agreement": self.bitmap_agreement, "ok": self.ok}
+from .tasks import task_of
 
 
 def compare_outputs(spec: ModelSpec | None, reference: np.ndarray, candidate: np.ndarray) -> Comparison:
@@ -32,11 +21,7 @@ def compare_outputs(spec: ModelSpec | None, reference: np.ndarray, candidate: np
         return Comparison(float("inf"), None, False, "candidate output has NaN/Inf")
     diff = float(np.max(np.abs(reference.astype(np.float64) - candidate.astype(np.float64)))) if reference.size else 0.0
     tolerance = spec.tolerance if spec else 1e-4
-    if spec is not None and spec.task == "text_detection":
-        thresh = float(spec.postprocess.get("thresh", 0.3))
-        agreement = float(np.mean((reference > thresh) == (candidate > thresh))) if reference.size else 1.0
-        ok = agreement >= 0.9999 and diff <= tolerance
-        reason = f"max abs {diff:.2e} (≤ {tolerance:g}), bitmap agreement {agreement:.6f} (≥ 0.9999)"
-        return Comparison(diff, agreement, ok, reason)
-    ok = diff <= tolerance
-    return Comparison(diff, None, ok, f"max abs {diff:.2e} (≤ {tolerance:g})")
+    return task_of(spec).parity(spec, reference, candidate, diff, tolerance)
+
+
+__all__ = ["Comparison", "compare_outputs"]

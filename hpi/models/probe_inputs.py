@@ -12,6 +12,7 @@ import numpy as np
 
 from .._deps import import_cv2
 from .registry import ModelSpec
+from .tasks import task_of
 
 _LINES = (
     "Invoice 2026-11-25  total 1,234.50 EUR",
@@ -64,19 +65,53 @@ def normalize(image: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 
-def probe_input(spec: ModelSpec | None, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
-    """A realistic input of ``shape`` (N, 3, H, W) for ``spec``; seeded noise for unknown models."""
-    if spec is None or spec.task not in ("text_detection", "text_recognition", "textline_orientation"):
+_WORDS = (
+    "Invoice total 1,234.50 EUR paid on 2026-11-25 order #48213 shipped to 17 Main Street "
+    "High performance inference engine for text detection and recognition The quick brown fox "
+    "jumps over the lazy dog Customer reference 0042-7781 Page 3 of 12 Subtotal VAT 19% Due date"
+).split()
+
+
+def filled_line_text(width: int, height: int, seed: int) -> str:
+    """Words (rotating through a fixed corpus) that fill about 85% of a ``width`` wide line."""
+    cv2 = import_cv2()
+    scale = height / 40.0
+    words: list[str] = []
+    index = seed * 7
+    while True:
+        candidate = " ".join(words + [_WORDS[index % len(_WORDS)]])
+        (tw, _), _ = cv2.getTextSize(candidate, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+        if words and tw > 0.85 * (width - 4):
+            return " ".join(words)
+        words.append(_WORDS[index % len(_WORDS)])
+        index += 1
+        if len(words) > 200:
+            return " ".join(words)
+
+
+def probe_input(spec: ModelSpec | None, shape: tuple[int, ...], seed: int = 0, *, fill_lines: bool = False) -> np.ndarray:
+    """A realistic input of ``shape`` (N, 3, H, W) for ``spec``: what its task's row says to probe with.
+
+    A rendered page (detection), text lines (recognition, orientation: every
+    other line upside down where the row says so), or seeded noise for other
+    and unknown models. ``fill_lines``: lines carry words that fill each line
+    (the FP16 guard's inputs, see :func:`filled_line_text`) instead of the
+    fixed probe sentences.
+    """
+    task = task_of(spec)
+    if spec is None or task.probe == "noise":
         return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    fill = fill_lines and task.probe == "line" and len(shape) == 4
     n, _, h, w = shape
     items = []
     for i in range(n):
-        if spec.task == "text_detection":
+        if task.probe == "page":
             image = render_page(h, w, seed + i)
         else:
             # Upside-down lines only for the orientation classifier: for recognition they are noise
             # whose decoded text flips on tiny output changes, not what the pipeline feeds it.
-            flip = spec.task == "textline_orientation" and i % 2 == 1
-            image = render_line(h, w, _LINES[(seed + i) % len(_LINES)], upside_down=flip)
+            flip = task.probe_upside_down and i % 2 == 1
+            text = filled_line_text(w, h, seed * n + i) if fill else _LINES[(seed + i) % len(_LINES)]
+            image = render_line(h, w, text, upside_down=flip)
         items.append(normalize(image, spec))
     return np.concatenate(items, axis=0)

