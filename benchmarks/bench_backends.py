@@ -45,14 +45,14 @@ def runners():
 
     def get(model: str, backend: str):
         from hpi.backends import create_runner, is_installed
-        from hpi.models.resolve import resolve_model
+        from hpi.backends.export_check import prepare_model
 
         name, options = VARIANTS.get(backend, (backend, None))
         if not is_installed(name):
             pytest.skip(f"{name} is not installed")
         key = (model, backend)
         if key not in active:
-            active[key] = create_runner(name, resolve_model(model), options=options).activate()
+            active[key] = create_runner(name, prepare_model(model), options=options).activate()
         return active[key]
 
     yield get

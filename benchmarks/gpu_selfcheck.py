@@ -127,7 +127,7 @@ def check_device_errors() -> str:
 
 
 def check_round_trip(megabytes: int) -> dict:
-    from hpi.backends.trt_cuda import round_trip_check
+    from hpi.backends.tensorrt.cuda import round_trip_check
 
     start = time.perf_counter()
     result = round_trip_check(megabytes << 20)
@@ -138,14 +138,14 @@ def check_round_trip(megabytes: int) -> dict:
 
 def check_buffer_reuse() -> dict:
     """The runner's pattern: one buffer pair sized for the max, reused for smaller tensors of any shape."""
-    from hpi.backends.trt_cuda import CudaStream, HostDeviceBuffer
+    from hpi.backends.tensorrt.cuda import CudaStream, HostDeviceBuffer
 
     stream = CudaStream()
     largest = (16, 3, 48, 3200)
     buffer_in = HostDeviceBuffer(int(np.prod(largest)) * 4, np.float32, "in")
     buffer_out = HostDeviceBuffer(int(np.prod(largest)) * 4, np.float32, "out")
     from hpi._deps import import_cuda_runtime
-    from hpi.backends.trt_cuda import cuda_call
+    from hpi.backends.tensorrt.cuda import cuda_call
 
     cudart = import_cuda_runtime()
     try:
@@ -179,10 +179,10 @@ def _probe_feeds(spec, shapes):
 
 def _check_shapes(spec) -> list[tuple[int, ...]]:
     """Shapes that land in every profile hpi builds for this model (opt shapes plus small ones)."""
-    from hpi.backends.trt_profiles import profiles_for_rules
+    from hpi.backends.tensorrt.profiles import profiles_for_rules
 
     shapes = []
-    for profile in profiles_for_rules(spec.inputs):
+    for profile in profiles_for_rules(spec.inputs, task=spec.task):
         r = profile[spec.inputs[0].name]
         shapes.append(tuple(r.opt))
     rule = spec.inputs[0]
@@ -237,7 +237,7 @@ def check_onnxruntime_gpu(models, references: dict, device: str) -> dict:
 
 def check_tensorrt_model(name, artifacts, references, device, precision, engine_dir, report: Report, runs: int):
     from hpi.backends.tensorrt import TensorRTRunner
-    from hpi.backends.trt_guard import outputs_guard
+    from hpi.backends.tensorrt.guard import outputs_guard
     from hpi.models.compare import compare_outputs
 
     options = {"engine_dir": engine_dir}
@@ -317,8 +317,8 @@ def check_against_polygraphy(name, artifacts, device, precision, engine_dir) -> 
     except ImportError as exc:
         raise SkipCheck(f"polygraphy is not installed ({exc})")
     from hpi.backends.tensorrt import TensorRTRunner
-    from hpi.backends.trt_guard import representative_feeds
-    from hpi.backends.trt_profiles import route
+    from hpi.backends.tensorrt.guard import representative_feeds
+    from hpi.backends.tensorrt.profiles import route
 
     ours = TensorRTRunner(artifacts, device=device, precision=precision,
                           options={"engine_dir": engine_dir, "accuracy_guard": False}).activate()
@@ -442,11 +442,11 @@ def main(argv: list[str] | None = None) -> int:
                check_round_trip, args.round_trip_mb)
     report.run("buffer pair reused across tensor sizes (runner pattern)", check_buffer_reuse)
 
-    from hpi.models.resolve import resolve_model
+    from hpi.backends.export_check import prepare_model
 
     models = {}
     for name in MODELS:
-        artifacts = report.run(f"resolve {name}", lambda n=name: resolve_model(n))
+        artifacts = report.run(f"resolve {name}", lambda n=name: prepare_model(n))
         if artifacts is not None:
             models[name] = artifacts
     references: dict = {}

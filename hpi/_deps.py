@@ -16,19 +16,29 @@ from types import ModuleType
 
 from .errors import BackendUnavailableError
 
+
+def install_command(extra: str) -> str:
+    """The one spelling of hpi's install command for an extra: ``pip install "hpi[cpu]"``."""
+    return f'pip install "hpi[{extra}]"'
+
+
+INSTALL_CPU = install_command("cpu")
+INSTALL_GPU = install_command("gpu")
+INSTALL_BACKENDS = f"{INSTALL_CPU} (GPU: {INSTALL_GPU})"
+
 # package -> (module name, how to install it)
 _PACKAGES: dict[str, tuple[str, str]] = {
-    "onnxruntime": ("onnxruntime", 'pip install "hpi[cpu]" (or onnxruntime-gpu via "hpi[gpu]")'),
-    "openvino": ("openvino", 'pip install "hpi[cpu]"'),
-    "paddle": ("paddle", 'pip install "hpi[cpu]" (paddlepaddle==3.2.2)'),
-    "paddle2onnx": ("paddle2onnx", 'pip install "hpi[cpu]" (paddle2onnx==2.0.1)'),
-    "onnx": ("onnx", 'pip install "hpi[cpu]"'),
+    "onnxruntime": ("onnxruntime", f"{INSTALL_CPU} (or onnxruntime-gpu via {INSTALL_GPU})"),
+    "openvino": ("openvino", INSTALL_CPU),
+    "paddle": ("paddle", f"{INSTALL_CPU} (paddlepaddle==3.2.2)"),
+    "paddle2onnx": ("paddle2onnx", f"{INSTALL_CPU} (paddle2onnx==2.0.1)"),
+    "onnx": ("onnx", INSTALL_CPU),
     "tensorrt": (
         "tensorrt",
         "install TensorRT from NVIDIA (pip install tensorrt-cu12 with NVIDIA's package index, "
         "or the TensorRT tarball/container); it is not installable from PyPI alone",
     ),
-    "cuda": ("cuda.bindings.runtime", 'pip install "hpi[gpu]" (cuda-python)'),
+    "cuda": ("cuda.bindings.runtime", f"{INSTALL_GPU} (cuda-python)"),
     "cv2": ("cv2", "pip install opencv-python-headless"),
     "pypdfium2": ("pypdfium2", "pip install pypdfium2"),
 }

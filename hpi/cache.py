@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 from .errors import CacheError
 
-log = logging.getLogger("hpi")
+log = logging.getLogger(__name__)
 
 
 _WRITABLE: set[Path] = set()  # roots already checked in this process

@@ -11,18 +11,24 @@ from __future__ import annotations
 import abc
 import os
 import threading
-from typing import ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from ..errors import BackendError
+from ..errors import BackendError, ConfigError
 from ..models.artifacts import ModelArtifacts
+from .options import Option, check_options
+
+THREADS_ENV = "HPI_NUM_THREADS"
 
 
 def default_threads() -> int:
-    env = os.environ.get("HPI_NUM_THREADS")
+    env = os.environ.get(THREADS_ENV)
     if env:
-        return max(1, int(env))
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ConfigError(f"{THREADS_ENV} must be a whole number of threads; got {env!r}.") from None
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
@@ -34,7 +40,10 @@ class Runner(abc.ABC):
 
     Subclasses set ``backend_name`` and implement ``_activate_impl``,
     ``_infer_impl``, ``_deactivate_impl``. ``thread_safe = False`` makes
-    ``infer`` serialise calls with a lock.
+    ``infer`` serialise calls with a lock. ``options`` are checked against
+    the backend's declaration in :data:`hpi.backends.BACKENDS` (a subclass
+    accepts its base runner's options too); :meth:`option` reads one, or its
+    declared default.
     """
 
     backend_name: ClassVar[str] = "?"
@@ -47,17 +56,39 @@ class Runner(abc.ABC):
         device: str = "cpu",
         threads: int | None = None,
         precision: str = "fp32",
-        options: dict | None = None,
+        options: Mapping | None = None,
     ) -> None:
         self.model = model
         self.device = device
         self.threads = threads or default_threads()
         self.precision = precision
-        self.options = dict(options or {})
+        self.options = check_options(self.backend_name, self.declared_options(), options)
         self.is_active = False
         self.input_names: list[str] = []
         self.output_names: list[str] = []
         self._lock = threading.Lock()
+
+    @classmethod
+    def declared_options(cls) -> dict[str, Option]:
+        """The options this runner takes: its backend's, and those of the backends it derives from."""
+        from . import BACKENDS  # the table imports this module
+
+        declared: dict[str, Option] = {}
+        for klass in reversed(cls.__mro__):
+            info = BACKENDS.get(getattr(klass, "backend_name", ""))
+            if info is not None:
+                declared.update(info.options)
+        return declared
+
+    def option(self, name: str) -> Any:
+        """The value of option ``name``: as given, else its declared default."""
+        value = self.options.get(name)
+        if value is not None:
+            return value
+        declared = self.declared_options()
+        if name not in declared:
+            raise BackendError(f"{self.backend_name} runner reads option {name!r}, which its backend does not declare.")
+        return declared[name].default
 
     # -- lifecycle -------------------------------------------------------
     def activate(self) -> "Runner":

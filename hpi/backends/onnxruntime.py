@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 
-from .._deps import import_onnxruntime
+from .._deps import INSTALL_GPU, import_onnxruntime
+from ..cache import cache_dir
 from ..errors import BackendError, BackendUnavailableError
 from .base import Runner
 
-log = logging.getLogger("hpi")
+log = logging.getLogger(__name__)
+
+_CONV_ALGO_SEARCH = ("HEURISTIC", "DEFAULT", "EXHAUSTIVE")
 
 
 def _gpu_index(device: str) -> int:
@@ -20,11 +24,11 @@ def _gpu_index(device: str) -> int:
 class OnnxRuntimeRunner(Runner):
     """ONNX Runtime.
 
-    Options: ``providers`` (list, overrides the default for the device),
-    ``enable_cpu_mem_arena`` (default True; 1.05–1.28× faster here),
-    ``trt_cache_dir`` (engine/timing caches for the TensorRT EP),
-    ``graph_optimization_level`` (``all`` default), ``allow_spinning`` (False:
-    idle worker threads sleep instead of spinning, see ``_activate_impl``).
+    Options (declared in ``BACKENDS["onnxruntime"].options``): ``providers``
+    (overrides the default for the device), ``enable_cpu_mem_arena``,
+    ``trt_cache_dir``, ``use_trt_ep``, ``cudnn_conv_algo_search``,
+    ``graph_optimization_level``, ``allow_spinning`` (False: idle worker
+    threads sleep instead of spinning, see ``_activate_impl``).
     """
 
     backend_name = "onnxruntime"
@@ -44,20 +48,16 @@ class OnnxRuntimeRunner(Runner):
         GPU and falls back to CPU silently, so ``_activate_impl`` checks
         ``session.get_providers()`` after creating the session.
         """
-        from pathlib import Path
-
-        if "providers" in self.options:
+        if self.options.get("providers") is not None:
             return list(self.options["providers"])
         if not self.device.startswith("gpu"):
             return ["CPUExecutionProvider"]
         index = _gpu_index(self.device)
         available = list(ort.get_available_providers())
         providers: list = []
-        if "TensorrtExecutionProvider" in available and self.options.get("use_trt_ep", True):
-            cache_path = self.options.get("trt_cache_dir")
+        if "TensorrtExecutionProvider" in available and self.option("use_trt_ep"):
+            cache_path = self.option("trt_cache_dir")
             if not cache_path:
-                from ..cache import cache_dir
-
                 # Without a path the EP writes its caches into the current directory.
                 cache_path = cache_dir("engines") / "onnxruntime-trt" / f"{self.model.name}-{self.model.content_hash[:16]}"
             Path(cache_path).mkdir(parents=True, exist_ok=True)
@@ -71,17 +71,15 @@ class OnnxRuntimeRunner(Runner):
             }
             spec = self.model.spec
             if spec is not None and spec.inputs and all(len(rule.min_shape) == len(rule.max_shape) for rule in spec.inputs):
-                from .trt_profiles import Profile, onnxruntime_trt_profile_options, rule_profile
+                from .tensorrt.profiles import Profile, onnxruntime_trt_profile_options, rule_profile
 
                 profile = Profile("full", tuple(item for rule in spec.inputs for item in rule_profile(rule).inputs))
                 trt_options.update(onnxruntime_trt_profile_options(profile))
             providers.append(("TensorrtExecutionProvider", trt_options))
         if "CUDAExecutionProvider" in available:
-            algo = str(self.options.get("cudnn_conv_algo_search", "HEURISTIC")).upper()
-            if algo not in ("HEURISTIC", "DEFAULT", "EXHAUSTIVE"):
-                raise BackendError(
-                    f"cudnn_conv_algo_search must be HEURISTIC, DEFAULT or EXHAUSTIVE; got {algo!r}."
-                )
+            algo = str(self.option("cudnn_conv_algo_search")).upper()
+            if algo not in _CONV_ALGO_SEARCH:
+                raise BackendError(f"cudnn_conv_algo_search must be HEURISTIC, DEFAULT or EXHAUSTIVE; got {algo!r}.")
             providers.append(("CUDAExecutionProvider", {"device_id": index, "cudnn_conv_algo_search": algo}))
             if self.precision == "fp16" and not any(p[0] == "TensorrtExecutionProvider" for p in providers):
                 log.warning(
@@ -91,7 +89,7 @@ class OnnxRuntimeRunner(Runner):
         if not providers:
             raise BackendUnavailableError(
                 f"device {self.device!r} asks for a GPU but this onnxruntime has no GPU providers "
-                f"(available: {available}). Install onnxruntime-gpu (pip install \"hpi[gpu]\") "
+                f"(available: {available}). Install onnxruntime-gpu ({INSTALL_GPU}) "
                 "in place of onnxruntime."
             )
         providers.append("CPUExecutionProvider")
@@ -105,20 +103,23 @@ class OnnxRuntimeRunner(Runner):
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        options.enable_cpu_mem_arena = bool(self.options.get("enable_cpu_mem_arena", True))
+        options.enable_cpu_mem_arena = bool(self.option("enable_cpu_mem_arena"))
         # Spinning worker threads hold the cores after each run. When anything else wants them
         # (the next model of the pipeline on another backend, other processes) that cost 2x here:
         # rec 6x3x48x320 with 2 threads at load 4 on 2 cores, min 113-166 ms spinning vs 66-76 ms not.
         options.add_session_config_entry(
-            "session.intra_op.allow_spinning", "1" if self.options.get("allow_spinning", False) else "0"
+            "session.intra_op.allow_spinning", "1" if self.option("allow_spinning") else "0"
         )
-        level = self.options.get("graph_optimization_level", "all")
-        options.graph_optimization_level = {
+        levels = {
             "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
             "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
             "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
             "none": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-        }[level]
+        }
+        level = self.option("graph_optimization_level")
+        if level not in levels:
+            raise BackendError(f"graph_optimization_level must be one of {', '.join(levels)}; got {level!r}.")
+        options.graph_optimization_level = levels[level]
         providers = self._providers(ort)
         try:
             self.session = ort.InferenceSession(
@@ -132,7 +133,7 @@ class OnnxRuntimeRunner(Runner):
         active = self.session.get_providers()
         wanted = [p if isinstance(p, str) else p[0] for p in providers]
         on_gpu = {"TensorrtExecutionProvider", "CUDAExecutionProvider"} & set(active)
-        if self.device.startswith("gpu") and "providers" not in self.options and not on_gpu:
+        if self.device.startswith("gpu") and self.options.get("providers") is None and not on_gpu:
             self.session = None
             raise BackendUnavailableError(
                 f"onnxruntime was asked to run {self.model.name} on {self.device} with {wanted[:-1]} "

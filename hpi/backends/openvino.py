@@ -20,7 +20,7 @@ class OpenVINORunner(Runner):
     precision; hpi always sets ``INFERENCE_PRECISION_HINT`` explicitly (f32
     unless ``precision="bf16"``/``"fp16"``). One infer request per thread keeps
     ``infer`` safe to call from several threads.
-    Options: ``performance_hint`` (``LATENCY`` default), ``cache_dir``.
+    Options (``BACKENDS["openvino"].options``): ``performance_hint``, ``cache_dir``.
     """
 
     backend_name = "openvino"
@@ -42,10 +42,10 @@ class OpenVINORunner(Runner):
         config = {
             "INFERENCE_PRECISION_HINT": _PRECISION_HINT[self.precision],
             "INFERENCE_NUM_THREADS": str(self.threads),
-            "PERFORMANCE_HINT": self.options.get("performance_hint", "LATENCY"),
+            "PERFORMANCE_HINT": self.option("performance_hint"),
         }
-        if self.options.get("cache_dir"):
-            config["CACHE_DIR"] = str(self.options["cache_dir"])
+        if self.option("cache_dir"):
+            config["CACHE_DIR"] = str(self.option("cache_dir"))
         try:
             model = core.read_model(str(self.model.onnx_path))
             self.compiled = core.compile_model(model, "CPU", config)

@@ -26,8 +26,8 @@ def _release_predictors_at_exit() -> None:
 class PaddleRunner(Runner):
     """Paddle Inference.
 
-    Options: ``mkldnn`` (default True; False gives a plain reference),
-    ``ir_optim`` (default True). A predictor is not thread-safe: calls are
+    Options (``BACKENDS["paddle"].options``): ``mkldnn`` (False gives a
+    plain reference), ``ir_optim``. A predictor is not thread-safe: calls are
     serialised.
     """
 
@@ -50,8 +50,8 @@ class PaddleRunner(Runner):
         config = inference.Config(str(model_file), str(params_file))
         config.disable_gpu()
         config.set_cpu_math_library_num_threads(self.threads)
-        config.switch_ir_optim(bool(self.options.get("ir_optim", True)))
-        if self.options.get("mkldnn", True):
+        config.switch_ir_optim(bool(self.option("ir_optim")))
+        if self.option("mkldnn"):
             config.enable_mkldnn()
         else:
             config.disable_mkldnn()
@@ -83,5 +83,5 @@ class PaddleRunner(Runner):
         self.predictor = None
 
     def describe(self) -> str:
-        onednn = "oneDNN" if self.options.get("mkldnn", True) else "no oneDNN"
+        onednn = "oneDNN" if self.option("mkldnn") else "no oneDNN"
         return f"paddle ({onednn}, {self.threads} threads)"

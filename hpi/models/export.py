@@ -1,10 +1,14 @@
-"""Paddle → ONNX export with paddle2onnx, verified against Paddle Inference and cached.
+"""Paddle → ONNX export with paddle2onnx, verified and cached.
 
 The cache key is the content hash of the Paddle files plus the converter's
 version and the opset, so a changed model or converter never reuses a stale
 export. paddle2onnx runs in a subprocess with its own temp dir and
 ``--optimize_tool None`` (the default optimiser pip-installs packages while
-converting). Its exit code proves nothing: the result is loaded and run.
+converting). Its exit code proves nothing: the result is loaded and run by
+the ``check`` the caller passes — the backends layer's
+:func:`hpi.backends.export_check.check_export` (ONNX Runtime vs Paddle
+Inference) — whose record is stored in the entry's meta.json. This layer
+runs no model itself.
 """
 
 from __future__ import annotations
@@ -19,21 +23,31 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
+from typing import Callable
 
 from .. import _deps
+from .._deps import INSTALL_CPU
 from ..cache import atomic_write_json, cache_dir, file_lock, replace_dir, sha256_file
 from ..errors import ExportError
 from .artifacts import ModelArtifacts
-from .compare import compare_outputs
-from .probe_inputs import probe_input
-from .registry import ModelSpec
 
-log = logging.getLogger("hpi")
+log = logging.getLogger(__name__)
 
 OPSET = 14
 SUPPORTED_PADDLE2ONNX = ("2.0.1", "2.0.2")
+
+ExportCheck = Callable[[ModelArtifacts], dict]
+"""Runs a fresh export (``onnx_path`` set) against the original; returns the parity record, raises ExportError."""
+
+# Transitional: the check ``export_onnx`` uses when none is passed, installed by hpi.backends on import
+# for callers that have not moved to hpi.backends.export_check yet. Remove once none is left.
+_installed_check: ExportCheck | None = None
+
+
+def install_default_check(check: ExportCheck) -> None:
+    """Make ``check`` the one :func:`export_onnx` runs when its caller passes none (see ``_installed_check``)."""
+    global _installed_check
+    _installed_check = check
 
 
 def _converter_version() -> str:
@@ -47,19 +61,14 @@ def export_key(content_hash: str, converter_version: str, opset: int = OPSET) ->
     return hashlib.sha256(f"{content_hash}|paddle2onnx={converter_version}|opset={opset}".encode()).hexdigest()
 
 
-def _parity_shapes(spec: ModelSpec | None, input_shape: list[int]) -> list[tuple[int, ...]]:
-    if spec is not None:
-        rule = spec.inputs[0]
-        # The smallest typical shape keeps the check to a second or two.
-        return [min(rule.typical_shapes, key=lambda s: int(np.prod(s)))]
-    # No registry facts: the model's own static dims; 1 for the batch, 64 for other dynamic ones
-    # (onnxruntime reports those as None, -1 or a symbolic name).
-    shape = [d if isinstance(d, int) and d > 0 else (1 if i == 0 else 64) for i, d in enumerate(input_shape)]
-    return [tuple(shape)]
+def export_onnx(artifacts: ModelArtifacts, check: ExportCheck | None = None) -> ModelArtifacts:
+    """Artifacts with ``onnx_path`` set to a verified export of ``artifacts.paddle_files``.
 
-
-def export_onnx(artifacts: ModelArtifacts, check: bool = True) -> ModelArtifacts:
-    """Artifacts with ``onnx_path`` set to a verified export of ``artifacts.paddle_files``."""
+    ``check`` verifies a fresh export (see :data:`ExportCheck`); a cached
+    entry was verified when it was written. Use
+    :func:`hpi.backends.export_check.export_checked`, which passes the
+    backends' check.
+    """
     if artifacts.paddle_files is None:
         raise ExportError(f"{artifacts.name} has no Paddle files to export.")
     version = _converter_version()
@@ -134,7 +143,7 @@ def _run_paddle2onnx(model_file: Path, params_file: Path, out_file: Path, workdi
         raise ExportError(
             f"paddle2onnx failed to export {model_file} (exit {proc.returncode}):\n{tail}\n"
             f"hpi is tested with paddle2onnx {' / '.join(SUPPORTED_PADDLE2ONNX)} and paddlepaddle 3.2.2; "
-            'pip install "hpi[cpu]" installs those.'
+            f"{INSTALL_CPU} installs those."
         )
 
 
@@ -162,7 +171,7 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
             name=artifacts.name, content_hash=artifacts.content_hash, spec=artifacts.spec,
             onnx_path=out_file, paddle_files=artifacts.paddle_files,
         )
-        parity = _check_parity(candidate) if check else {"checked": False}
+        parity = _verify(candidate, check)
         meta = {
             "key": key,
             "model": artifacts.name,
@@ -185,34 +194,11 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
     return meta
 
 
-def _check_parity(candidate: ModelArtifacts) -> dict:
-    """Run the export in ONNX Runtime and the original in Paddle Inference on the same input."""
-    from ..backends.onnxruntime import OnnxRuntimeRunner
-    from ..backends.paddle import PaddleRunner
-
-    try:
-        with OnnxRuntimeRunner(candidate, threads=2) as onnx_runner:
-            shapes = _parity_shapes(candidate.spec, list(onnx_runner.session.get_inputs()[0].shape))
-            feeds = [probe_input(candidate.spec, shape) for shape in shapes]
-            onnx_out = [onnx_runner.infer_one(feed) for feed in feeds]
-    except Exception as exc:
+def _verify(candidate: ModelArtifacts, check: ExportCheck | None) -> dict:
+    check = check or _installed_check
+    if check is None:
         raise ExportError(
-            f"paddle2onnx wrote an ONNX model for {candidate.name} that ONNX Runtime cannot run "
-            f"({exc}). hpi needs paddle2onnx 2.0.1 (2.1.0 is known to write broken rec/cls graphs): "
-            'pip install "hpi[cpu]".'
-        ) from exc
-    # oneDNN off: the plain reference (STACK.md: Paddle differs from itself by 4e-5 with IR passes).
-    with PaddleRunner(candidate, threads=2, options={"mkldnn": False}) as paddle_runner:
-        paddle_out = [paddle_runner.infer_one(feed) for feed in feeds]
-    results = []
-    for shape, ref, got in zip(shapes, paddle_out, onnx_out):
-        comparison = compare_outputs(candidate.spec, ref, got)
-        results.append({"shape": list(shape), **comparison.as_dict(), "reason": comparison.reason})
-        if not comparison.ok:
-            raise ExportError(
-                f"The ONNX export of {candidate.name} disagrees with Paddle Inference on a rendered "
-                f"input of shape {shape}: {comparison.reason}. This is beyond fp32 reordering noise; "
-                "the converter version is probably wrong (hpi pins paddle2onnx 2.0.1, paddlepaddle 3.2.2)."
-            )
-    summary = "; ".join(r["reason"] for r in results)
-    return {"checked": True, "reference": "paddle (oneDNN off)", "results": results, "summary": summary}
+            f"Exporting {candidate.name} needs a check that runs the export against Paddle Inference, and none "
+            "was given: use hpi.backends.export_check.export_checked / prepare_model."
+        )
+    return check(candidate)

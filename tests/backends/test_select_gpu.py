@@ -30,7 +30,7 @@ def test_wrong_gpu_index_names_what_exists(cls_model, monkeypatch):
 def test_gpu_without_gpu_backends_runs_on_cpu_with_one_warning(cls_model, monkeypatch, caplog):
     # A GPU is there, but neither TensorRT nor onnxruntime-gpu is installed (the CPU onnxruntime is).
     monkeypatch.setattr(device_module, "probe_gpus", lambda: [FAKE_GPU])
-    monkeypatch.setattr(select, "installed_backends", lambda kind: [] if kind == "gpu" else ["onnxruntime"])
+    monkeypatch.setattr(select.policy, "installed_backends", lambda kind: [] if kind == "gpu" else ["onnxruntime"])
     with caplog.at_level(logging.WARNING, logger="hpi"):
         runner = select.choose_runner(cls_model, device="gpu:0", measure=False)
     try:

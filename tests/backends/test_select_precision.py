@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from hpi.backends import BACKENDS, BackendInfo, select
+from hpi.backends import BACKENDS, BackendInfo, create_runner, installed_backends, select
 from hpi.device import Device
 from hpi.models.probe_inputs import probe_input
 
@@ -18,7 +18,7 @@ def _only_lowprec(monkeypatch):
         "lowprec", "tests.backends.fakes", "LowPrecisionBreaksRunner", ("onnxruntime",), "onnx", ("cpu",),
         ("fp32", "bf16"), "test double",
     ))
-    monkeypatch.setattr(select, "installed_backends", lambda kind: ["lowprec"])
+    monkeypatch.setattr(select.policy, "installed_backends", lambda kind: ["lowprec"])
 
 
 def test_lone_low_precision_candidate_that_breaks_results_falls_back_to_fp32(cls_model, tmp_hpi_home, monkeypatch, caplog):
@@ -28,7 +28,7 @@ def test_lone_low_precision_candidate_that_breaks_results_falls_back_to_fp32(cls
     try:
         assert runner.backend_name == "lowprec" and runner.precision == "fp32"
         feed = probe_input(cls_model.spec, (2, 3, 48, 192))
-        with select.create_runner("onnxruntime", cls_model, threads=2) as reference:
+        with create_runner("onnxruntime", cls_model, threads=2) as reference:
             np.testing.assert_allclose(runner.infer_one(feed), reference.infer_one(feed), atol=1e-5)
     finally:
         runner.deactivate()
@@ -46,11 +46,11 @@ def test_lone_low_precision_candidate_that_breaks_results_falls_back_to_fp32(cls
 
 def test_lone_low_precision_candidate_that_keeps_results_is_used(cls_model, tmp_hpi_home, monkeypatch):
     # OpenVINO at bf16 (or f32 on CPUs without bf16) keeps the classifier's labels: it passes the check.
-    if "openvino" not in select.installed_backends("cpu"):
+    if "openvino" not in installed_backends("cpu"):
         import pytest
 
         pytest.skip("openvino is not installed")
-    monkeypatch.setattr(select, "installed_backends", lambda kind: ["openvino"])
+    monkeypatch.setattr(select.policy, "installed_backends", lambda kind: ["openvino"])
     runner = select.choose_runner(cls_model, device=CPU, precision="bf16", threads=2)
     try:
         assert runner.backend_name == "openvino" and runner.precision == "bf16"

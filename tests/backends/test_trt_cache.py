@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from hpi.backends.trt_cache import EngineCache, EngineKey, mismatched_components, timing_cache_name
-from hpi.backends.trt_profiles import profiles_as_json, profiles_for_rules
+from hpi.backends.tensorrt.cache import EngineCache, EngineKey, mismatched_components, timing_cache_name
+from hpi.backends.tensorrt.profiles import profiles_as_json, profiles_for_rules
 from hpi.models.registry import get_model_spec
 
 REC_PROFILES = tuple(profiles_as_json(profiles_for_rules(get_model_spec("PP-OCRv4_mobile_rec").inputs)))

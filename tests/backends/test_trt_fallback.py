@@ -1,6 +1,6 @@
-"""The warning a GPU device gets when TensorRT is missing (for select.py)."""
+"""The warning a GPU device gets when TensorRT is missing (for hpi.backends.select)."""
 
-from hpi.backends.trt_fallback import gpu_backend_problems, gpu_fallback_note
+from hpi.backends.tensorrt.fallback import gpu_backend_problems, gpu_fallback_note
 
 NONE_OK = {"tensorrt": "tensorrt not installed", "onnxruntime": "the installed onnxruntime is the CPU build",
            "paddle": "hpi runs Paddle on the CPU only"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hpi.backends.trt_guard import (
+from hpi.backends.tensorrt.guard import (
     GuardResult, choose_precision, combine, ctc_greedy_decode, fp16_guard, outputs_guard,
 )
 
@@ -115,8 +115,8 @@ def test_identical_outputs_always_pass(task):
 
 
 def test_representative_feeds_are_legible_lines_at_every_opt_shape():
-    from hpi.backends.trt_guard import representative_feeds
-    from hpi.backends.trt_profiles import profiles_for_rules
+    from hpi.backends.tensorrt.guard import representative_feeds
+    from hpi.backends.tensorrt.profiles import profiles_for_rules
     from hpi.models.registry import get_model_spec
 
     for name in ("PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori"):

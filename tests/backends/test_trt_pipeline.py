@@ -1,6 +1,6 @@
 """The OCR pipeline on the TensorRT path, end to end, with a fake TensorRT whose engines run ONNX Runtime.
 
-``OrtBackedTensorRT`` keeps test_tensorrt.py's fake builder/runtime contracts
+``OrtBackedTensorRT`` keeps fakes_trt.py's fake builder/runtime contracts
 (profiles refuse out-of-range shapes, name-based tensors, ``execute_async_v3``
 reads and writes the addresses it was given through the fake CUDA) but
 executes the real ONNX model with ONNX Runtime on the CPU. So the real
@@ -17,15 +17,13 @@ model once per new input shape (TensorRT knows it from the network).
 
 from __future__ import annotations
 
-import ctypes
-import json
 import types
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from hpi.backends import trt_cache
+from hpi.backends.tensorrt import cache as trt_cache
 from hpi.models import registry
 
 _SESSIONS: dict = {}
@@ -74,102 +72,30 @@ def _run(path, feed):
 
 
 def _make_fake():
-    from backends.test_tensorrt import FakeTensorRT
+    from tests.backends.fakes_trt import FakeTensorRT
 
-    trt = FakeTensorRT()
-    base_builder, base_parser = trt.Builder, trt.OnnxParser
+    class OrtBackedTensorRT(FakeTensorRT):
+        """Engines that run the ONNX file they were built from with ONNX Runtime."""
 
-    class Parser(base_parser):
-        def parse_from_file(self, path):
-            self.network.onnx_path = str(path)
-            return super().parse_from_file(path)
+        def io_names(self, plan):
+            session = _session(plan["onnx_path"])
+            return [i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()]
 
-    class Builder(base_builder):
-        def build_serialized_network(self, network, config):
-            plan = bytes(super().build_serialized_network(network, config))
-            data = json.loads(plan[8:])
-            data["onnx_path"] = network.onnx_path
-            return bytearray(b"FAKEPLAN" + json.dumps(data).encode())
+        def output_shape(self, plan, name, input_shapes):
+            first = _session(plan["onnx_path"]).get_inputs()[0].name
+            return list(_output_shapes(plan["onnx_path"], first, input_shapes[first])[name])
 
-    class Context:
-        def __init__(self, engine):
-            self.engine, self.profile, self.shapes, self.addresses = engine, 0, {}, {}
+        def compute(self, plan, feed):
+            session = _session(plan["onnx_path"])
+            outputs = _run(plan["onnx_path"], feed)
+            return {o.name: np.ascontiguousarray(v, np.float32) for o, v in zip(session.get_outputs(), outputs)}
 
-        def set_optimization_profile_async(self, index, stream):
-            self.profile = index
-            return True
-
-        def set_input_shape(self, name, shape):
-            mn, _, mx = self.engine.plan["profiles"][self.profile][name]
-            shape = [int(d) for d in shape]
-            if len(shape) != len(mn) or any(not lo <= d <= hi for lo, d, hi in zip(mn, shape, mx)):
-                return False
-            self.shapes[name] = shape
-            return True
-
-        def get_tensor_shape(self, name):
-            if name in self.engine.inputs:
-                return self.shapes.get(name, [-1] * 4)
-            return list(_output_shapes(self.engine.path, self.engine.inputs[0], self.shapes[self.engine.inputs[0]])[name])
-
-        def set_tensor_address(self, name, address):
-            self.addresses[name] = address
-            return True
-
-        def execute_async_v3(self, stream):
-            trt.executions.append(self.profile)
-            feed = {}
-            for name in self.engine.inputs:
-                shape = self.shapes[name]
-                count = int(np.prod(shape))
-                raw = (ctypes.c_ubyte * (count * 4)).from_address(self.addresses[name])
-                feed[name] = np.frombuffer(raw, np.float32).reshape(shape).copy()
-            session = _session(self.engine.path)
-            for output, value in zip(session.get_outputs(), _run(self.engine.path, feed)):
-                value = np.ascontiguousarray(value, np.float32)
-                ctypes.memmove(self.addresses[output.name], value.ctypes.data, value.nbytes)
-            return True
-
-    class Engine:
-        def __init__(self, plan):
-            self.plan = plan
-            self.path = plan["onnx_path"]
-            session = _session(self.path)
-            self.inputs = [i.name for i in session.get_inputs()]
-            self.names = self.inputs + [o.name for o in session.get_outputs()]
-            self.num_io_tensors = len(self.names)
-            self.num_optimization_profiles = len(plan["profiles"])
-
-        def get_tensor_name(self, i):
-            return self.names[i]
-
-        def get_tensor_mode(self, name):
-            return trt.TensorIOMode.INPUT if name in self.inputs else trt.TensorIOMode.OUTPUT
-
-        def get_tensor_dtype(self, name):
-            return "float"
-
-        def get_tensor_profile_shape(self, name, index):
-            return self.plan["profiles"][index][name]
-
-        def create_execution_context(self):
-            return Context(self)
-
-    class Runtime:
-        def __init__(self, logger):
-            pass
-
-        def deserialize_cuda_engine(self, data):
-            data = bytes(data)
-            return Engine(json.loads(data[8:])) if data.startswith(b"FAKEPLAN") else None
-
-    trt.Builder, trt.OnnxParser, trt.Runtime = Builder, Parser, Runtime
-    return trt
+    return OrtBackedTensorRT()
 
 
 @pytest.fixture
 def ort_gpu(monkeypatch, tmp_path):
-    from backends.test_tensorrt import FakeCudart, install_fakes
+    from tests.backends.fakes_trt import FakeCudart, install_fakes
 
     cudart, trt = FakeCudart(), _make_fake()
     install_fakes(monkeypatch, cudart, trt, report_installed=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hpi.backends.trt_profiles import (
+from hpi.backends.tensorrt.profiles import (
     Profile, ProfileError, ShapeRange, onnxruntime_trt_profile_options, profiles_for_rules, route,
 )
 from hpi.models.registry import InputRule, get_model_spec

@@ -1,6 +1,6 @@
 """benchmarks/gpu_selfcheck.py on this machine (exit 2: nothing proven) and against the fake GPU/TensorRT.
 
-The fakes (see test_tensorrt.py) run the self-check's own code paths: its CUDA
+The fakes (see fakes_trt.py) run the self-check's own code paths: its CUDA
 checks must pass on a GPU that behaves as documented, and its TensorRT parity
 check must fail (exit 1) when an engine's outputs differ from ONNX Runtime —
 the fake engine computes something else than the real models.
@@ -48,7 +48,7 @@ def test_without_gpu_nothing_is_proven(selfcheck, tmp_path, capsys):
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    from backends.test_tensorrt import FakeCudart, FakeTensorRT, install_fakes
+    from tests.backends.fakes_trt import FakeCudart, FakeTensorRT, install_fakes
 
     cudart, trt = FakeCudart(), FakeTensorRT()
     install_fakes(monkeypatch, cudart, trt, report_installed=True)

@@ -12,7 +12,7 @@ import pytest
 from hpi import cache
 from hpi.errors import CacheError
 from hpi.models import export
-from hpi.models.resolve import resolve_model
+from hpi.backends.export_check import prepare_model
 
 CLS = "PP-OCRv2_mobile_textline_ori"
 
@@ -48,7 +48,7 @@ def test_a_held_lock_times_out_with_a_clear_error(tmp_hpi_home):
 @pytest.fixture
 def exported_cls(tmp_hpi_home):
     """The cls model fetched and exported into a private cache."""
-    artifacts = resolve_model(CLS)
+    artifacts = prepare_model(CLS)
     assert artifacts.onnx_path.parent.parent == tmp_hpi_home / "onnx"
     return artifacts
 
@@ -56,7 +56,7 @@ def exported_cls(tmp_hpi_home):
 def test_export_miss_then_hit(exported_cls, monkeypatch):
     assert exported_cls.export_meta["parity"]["checked"]
     monkeypatch.setattr(export, "_run_paddle2onnx", lambda *a: pytest.fail("a cached export is reused"))
-    again = resolve_model(CLS)
+    again = prepare_model(CLS)
     assert again.onnx_path == exported_cls.onnx_path
     assert again.export_meta == exported_cls.export_meta
 
@@ -75,7 +75,7 @@ def test_damaged_export_warns_and_is_exported_again(exported_cls, damage, caplog
     real = export._run_paddle2onnx
     monkeypatch.setattr(export, "_run_paddle2onnx", lambda *a: (runs.append(a), real(*a)))
     caplog.set_level(logging.INFO, logger="hpi")
-    again = resolve_model(CLS)
+    again = prepare_model(CLS)
     assert len(runs) == 1
     assert "Cached ONNX export in" in caplog.text and "exporting again" in caplog.text
     assert again.onnx_path == onnx_file and cache.sha256_file(onnx_file) == again.export_meta["onnx_sha256"]
@@ -93,7 +93,7 @@ def test_a_changed_model_gets_a_new_export_never_the_stale_one(exported_cls, tmp
     data[-4] ^= 0x01
     (user_dir / "inference.pdiparams").write_bytes(bytes(data))
     (user_dir / "inference.yml").write_text(f"Global:\n  model_name: {CLS}\n")
-    changed = resolve_model(user_dir)
+    changed = prepare_model(user_dir)
     assert changed.content_hash != exported_cls.content_hash
     assert changed.onnx_path != exported_cls.onnx_path
     assert changed.export_meta["key"] != exported_cls.export_meta["key"]

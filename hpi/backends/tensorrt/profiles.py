@@ -14,6 +14,9 @@ feeds run faster than one wide profile:
   (320, 960, then the rule's max, i.e. the longest line accepted);
 * fixed-size inputs (textline orientation): one profile, batch 1..N.
 
+Which recipe a model gets is its task's row (:mod:`hpi.models.tasks`,
+``profile_recipe``); ``by_shape`` (unknown tasks) picks one from which of the
+rule's dimensions are dynamic, as does a recipe that does not fit the rule.
 :func:`route` sends each input to the profile that fits best; when none fits
 the error lists the profiles, so the caller knows which limit to respect.
 """
@@ -22,11 +25,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from ..errors import BackendError
+from ..._deps import import_onnx
+from ...errors import BackendError
+from ...models.tasks import get_task
 
 Shape = tuple[int, ...]
+
+DET_LIMIT = 960  # the side PaddleX resizes pages to
+REC_WIDTHS = (320, 960)
+
+
+def as_shape(dims) -> Shape:
+    """A shape as a tuple of ints (TensorRT returns ``Dims`` objects)."""
+    return tuple(int(d) for d in dims)
 
 
 class ProfileError(BackendError):
@@ -184,12 +198,13 @@ def batch_profile(rule, max_batch: int | None = None) -> Profile:
     return Profile("batch", ((rule.name, ShapeRange(tuple(rule.min_shape), opt, (b2,) + tuple(rule.max_shape[1:]))),))
 
 
-def profiles_for_rules(rules: Sequence, options: Mapping | None = None) -> list[Profile]:
-    """The optimization profiles hpi builds for a model with these input rules.
+def profiles_for_rules(rules: Sequence, options: Mapping | None = None, task: str | None = None) -> list[Profile]:
+    """The optimization profiles hpi builds for a model of ``task`` with these input rules.
 
     ``options`` (the runner's options) may set ``profiles`` (a list of
     :meth:`Profile.as_dict` dicts, used as given), ``det_limit`` (960),
-    ``rec_widths`` ((320, 960)) and ``max_batch``.
+    ``rec_widths`` ((320, 960)) and ``max_batch``. ``task`` names the row
+    whose ``profile_recipe`` applies (None: ``by_shape``).
     """
     options = dict(options or {})
     if options.get("profiles"):
@@ -205,19 +220,37 @@ def profiles_for_rules(rules: Sequence, options: Mapping | None = None) -> list[
     rule = rules[0]
     if len(rule.min_shape) != 4:
         return [rule_profile(rule)]
-    h_dynamic = rule.min_shape[2] != rule.max_shape[2]
-    w_dynamic = rule.min_shape[3] != rule.max_shape[3]
+    recipe = _fitting_recipe(get_task(task).profile_recipe, rule)
     max_batch = options.get("max_batch")
-    if h_dynamic and w_dynamic:
-        profiles = detection_profiles(rule, int(options.get("det_limit", 960)))
-    elif w_dynamic:
-        profiles = recognition_profiles(rule, options.get("rec_widths", (320, 960)), max_batch)
-    elif not h_dynamic:
+    if recipe == "aspect_buckets":
+        profiles = detection_profiles(rule, int(options.get("det_limit") or DET_LIMIT))
+    elif recipe == "width_buckets":
+        profiles = recognition_profiles(rule, options.get("rec_widths") or REC_WIDTHS, max_batch)
+    elif recipe == "batch":
         profiles = [batch_profile(rule, max_batch)]
     else:
         profiles = [rule_profile(rule)]
     _check_unique(profiles)
     return profiles
+
+
+def _fitting_recipe(recipe: str, rule) -> str:
+    """``recipe`` when the NCHW rule's dynamic dimensions fit it, else the one they call for (``by_shape``).
+
+    Aspect buckets need H and W dynamic, width buckets W only, the batch
+    profile neither; ``single`` (one profile spanning the rule) fits any rule.
+    """
+    h_dynamic = rule.min_shape[2] != rule.max_shape[2]
+    w_dynamic = rule.min_shape[3] != rule.max_shape[3]
+    fits = {
+        "aspect_buckets": h_dynamic and w_dynamic,
+        "width_buckets": w_dynamic and not h_dynamic,
+        "batch": not h_dynamic and not w_dynamic,
+        "single": True,
+    }
+    if fits.get(recipe, False):
+        return recipe
+    return next(name for name in ("aspect_buckets", "width_buckets", "batch", "single") if fits[name])
 
 
 def _check_unique(profiles: Sequence[Profile]) -> None:
@@ -274,3 +307,24 @@ def onnxruntime_trt_profile_options(profile: Profile) -> dict[str, str]:
         "trt_profile_opt_shapes": fmt("opt"),
         "trt_profile_max_shapes": fmt("max"),
     }
+
+
+def onnx_input_profiles(onnx_path: Path) -> list[Profile]:
+    """One profile from the ONNX file's own input shapes, when every dimension is fixed."""
+    onnx = import_onnx()
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    initializers = {init.name for init in model.graph.initializer}
+    inputs = []
+    for value in model.graph.input:
+        if value.name in initializers:
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") else -1 for d in value.type.tensor_type.shape.dim]
+        if any(d <= 0 for d in dims):
+            raise ProfileError(
+                f"{onnx_path} input {value.name!r} has dynamic shape {dims} and the model has no shape "
+                "rules; pass options['profiles'] = [{'name': ..., 'inputs': {name: {'min', 'opt', 'max'}}}]."
+            )
+        shape = tuple(dims)
+        inputs.append((value.name, ShapeRange(shape, shape, shape)))
+    return [Profile("static", tuple(inputs))]
+

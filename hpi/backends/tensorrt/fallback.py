@@ -1,6 +1,6 @@
 """What a GPU device gets when TensorRT is not there, and the one warning that says so.
 
-``select.py`` (automatic choice) calls :func:`gpu_fallback_note` after picking
+:mod:`hpi.backends.select` (automatic choice) calls :func:`gpu_fallback_note` after picking
 a backend for a ``gpu`` device. The static GPU order is TensorRT, then ONNX
 Runtime's TensorRT/CUDA execution providers (onnxruntime-gpu), then Paddle
 (hpi runs Paddle on the CPU only: paddlepaddle-gpu 3.x is not on PyPI), then
@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .. import _deps
+from ... import _deps
+from ..._deps import INSTALL_GPU
 
 INSTALL_TENSORRT = (
     "install TensorRT from NVIDIA (pip install tensorrt-cu12 or tensorrt-cu13 with NVIDIA's package index, "
     "or use an NVIDIA TensorRT container) plus cuda-python; see docs/GPU.md"
 )
-INSTALL_ORT_GPU = 'pip uninstall onnxruntime && pip install onnxruntime-gpu (or "hpi[gpu]")'
+INSTALL_ORT_GPU = f"pip uninstall onnxruntime && pip install onnxruntime-gpu (or {INSTALL_GPU})"
 
 
 def gpu_backend_problems() -> dict[str, str | None]:

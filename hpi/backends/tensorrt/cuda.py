@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .._deps import import_cuda_runtime
-from ..errors import BackendError
+from ..._deps import import_cuda_runtime
+from ...errors import BackendError
 
 
 def cuda_call(result: Any, what: str, cudart=None) -> Any:

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..cache import _safe, atomic_write_bytes, atomic_write_json, cache_dir, file_lock, read_json, replace_dir, sha256_file
+from ...cache import _safe, atomic_write_bytes, atomic_write_json, cache_dir, file_lock, read_json, replace_dir, sha256_file
 
-log = logging.getLogger("hpi")
+log = logging.getLogger(__name__)
 
 # Bump when the layout or the way engines are built changes incompatibly.
 ENGINE_FORMAT = 1

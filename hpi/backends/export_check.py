@@ -1,0 +1,94 @@
+"""Verified models: locate, export Paddle → ONNX when needed, and check the export on the backends.
+
+The models layer finds files and runs paddle2onnx (:mod:`hpi.models.resolve`,
+:mod:`hpi.models.export`) but runs no model. The check lives here, where the
+runners are: the export runs in ONNX Runtime and the original in Paddle
+Inference (oneDNN off: the plain reference) on the same rendered input, and
+they must agree by the task's fp32 parity rule (:func:`hpi.models.compare.compare_outputs`).
+:func:`prepare_model` is what pipelines and commands call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .._deps import INSTALL_CPU
+from ..errors import ExportError
+from ..models import export
+from ..models.artifacts import ModelArtifacts
+from ..models.compare import compare_outputs
+from ..models.probe_inputs import probe_input
+from ..models.registry import ModelSpec
+from ..models.resolve import locate_model, needs_export
+from .onnxruntime import OnnxRuntimeRunner
+from .paddle import PaddleRunner
+
+
+def prepare_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSpec | None = None) -> ModelArtifacts:
+    """The model ``ref`` names, with a verified ONNX export when ``need_onnx`` and only Paddle files exist.
+
+    ``ref`` is a registry name (fetched on first use), a PaddleX model
+    directory or an ``.onnx`` file; ``default_spec`` gives the model facts for
+    user files whose name is not in the registry (see
+    :func:`hpi.models.resolve.locate_model`).
+    """
+    artifacts = locate_model(ref, default_spec)
+    if need_onnx and needs_export(artifacts):
+        return export_checked(artifacts)
+    return artifacts
+
+
+def export_checked(artifacts: ModelArtifacts) -> ModelArtifacts:
+    """``artifacts`` with ``onnx_path`` set to its cached or fresh export, checked by :func:`check_export`."""
+    return export.export_onnx(artifacts, check=check_export)
+
+
+def parity_shapes(spec: ModelSpec | None, input_shape: list) -> list[tuple[int, ...]]:
+    """The input shapes an export is checked on: the smallest typical one, or the model's own dims."""
+    if spec is not None:
+        rule = spec.inputs[0]
+        # The smallest typical shape keeps the check to a second or two.
+        return [min(rule.typical_shapes, key=lambda s: int(np.prod(s)))]
+    # No registry facts: the model's own static dims; 1 for the batch, 64 for other dynamic ones
+    # (onnxruntime reports those as None, -1 or a symbolic name).
+    shape = [d if isinstance(d, int) and d > 0 else (1 if i == 0 else 64) for i, d in enumerate(input_shape)]
+    return [tuple(shape)]
+
+
+def check_export(candidate: ModelArtifacts) -> dict:
+    """Run the export in ONNX Runtime and the original in Paddle Inference on the same input.
+
+    Returns the parity record stored in the export's meta.json; raises
+    :class:`~hpi.errors.ExportError` when the export does not run or disagrees.
+    """
+    try:
+        with OnnxRuntimeRunner(candidate, threads=2) as onnx_runner:
+            shapes = parity_shapes(candidate.spec, list(onnx_runner.session.get_inputs()[0].shape))
+            feeds = [probe_input(candidate.spec, shape) for shape in shapes]
+            onnx_out = [onnx_runner.infer_one(feed) for feed in feeds]
+    except Exception as exc:
+        raise ExportError(
+            f"paddle2onnx wrote an ONNX model for {candidate.name} that ONNX Runtime cannot run "
+            f"({exc}). hpi needs paddle2onnx 2.0.1 (2.1.0 is known to write broken rec/cls graphs): "
+            f"{INSTALL_CPU}."
+        ) from exc
+    # oneDNN off: the plain reference (STACK.md: Paddle differs from itself by 4e-5 with IR passes).
+    with PaddleRunner(candidate, threads=2, options={"mkldnn": False}) as paddle_runner:
+        paddle_out = [paddle_runner.infer_one(feed) for feed in feeds]
+    results = []
+    for shape, ref, got in zip(shapes, paddle_out, onnx_out):
+        comparison = compare_outputs(candidate.spec, ref, got)
+        results.append({"shape": list(shape), **comparison.as_dict(), "reason": comparison.reason})
+        if not comparison.ok:
+            raise ExportError(
+                f"The ONNX export of {candidate.name} disagrees with Paddle Inference on a rendered "
+                f"input of shape {shape}: {comparison.reason}. This is beyond fp32 reordering noise; "
+                "the converter version is probably wrong (hpi pins paddle2onnx 2.0.1, paddlepaddle 3.2.2)."
+            )
+    summary = "; ".join(r["reason"] for r in results)
+    return {"checked": True, "reference": "paddle (oneDNN off)", "results": results, "summary": summary}
+
+
+__all__ = ["check_export", "export_checked", "parity_shapes", "prepare_model"]
