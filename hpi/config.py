@@ -1,329 +1,349 @@
-"""Pipeline configs: frozen dataclasses, loaded from and dumped to PaddleX-style YAML.
+"""Config schemas: frozen dataclasses read from and written to PaddleX-style YAML.
 
-Unknown keys are an error that names the key and the valid ones, so a typo
-never silently falls back to a default.
+Every pipeline's config is a :class:`ConfigBase` subclass whose fields say
+where they live in PaddleX's schema:
+
+- a plain field (``thresh: float = setting(0.3, range=(0, 1))``) is a key of
+  its own section, type-checked from its annotation and checked against its
+  rules;
+- ``submodule("TextDetection", TextDetectionConfig)`` is an entry of the
+  section's ``SubModules`` mapping;
+- ``subpipeline("DocPreprocessor", DocPreprocessorConfig)`` an entry of
+  ``SubPipelines`` (a sub-pipeline is a pipeline config of its own, built by the
+  same code);
+- ``section(HPIConfig)`` a nested mapping under the field's own name.
+
+:meth:`ConfigBase.from_dict` and :meth:`ConfigBase.to_dict` work for every
+config from those declarations. Unknown keys are an error that names the key
+and the valid ones, so a typo never silently falls back to a default.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
+import typing
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, ClassVar, Mapping
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 
 PIPELINE_DIR_IN_PACKAGE = Path(__file__).parent / "pipelines" / "configs"
 PIPELINE_DIR_IN_SOURCE = Path(__file__).parent.parent / "pipelines"
 
-
-@dataclass(frozen=True)
-class TextDetectionConfig:
-    module_name: str = "text_detection"
-    model_name: str = "PP-OCRv4_mobile_det"
-    model_dir: str | None = None
-    limit_side_len: int = 64
-    limit_type: str = "min"
-    max_side_limit: int = 4000
-    thresh: float = 0.3
-    box_thresh: float = 0.6
-    unclip_ratio: float = 2.0
-    box_type: str = "quad"
-    score_mode: str = "fast"
-    batch_size: int = 1  # PaddleX accepts it; detection runs one image at a time
-
-    def validate(self, where: str) -> None:
-        _check_choice(where, "limit_type", self.limit_type, ("min", "max"))
-        if self.box_type != "quad":
-            raise ConfigError(
-                f"{where}.box_type is {self.box_type!r}; the OCR pipeline supports 'quad' only "
-                "(curved-text polygons are decoded by hpi.kernels.db_decode but not cropped yet)."
-            )
-        _check_choice(where, "score_mode", self.score_mode, ("fast", "slow"))
-        _check_positive(where, "limit_side_len", self.limit_side_len)
-        _check_positive(where, "max_side_limit", self.max_side_limit)
-        _check_range(where, "thresh", self.thresh, 0.0, 1.0)
-        _check_range(where, "box_thresh", self.box_thresh, 0.0, 1.0)
-        _check_positive(where, "unclip_ratio", self.unclip_ratio)
+_KIND = "hpi.kind"  # field metadata: "setting" (default), "submodule", "subpipeline", "section"
 
 
-@dataclass(frozen=True)
-class TextLineOrientationConfig:
-    module_name: str = "textline_orientation"
-    model_name: str = "PP-OCRv2_mobile_textline_ori"
-    model_dir: str | None = None
-    batch_size: int = 6
+# ---------------------------------------------------------------------------------------------- declarations
 
-    def validate(self, where: str) -> None:
-        _check_positive(where, "batch_size", self.batch_size)
-
-
-@dataclass(frozen=True)
-class TextRecognitionConfig:
-    module_name: str = "text_recognition"
-    model_name: str = "PP-OCRv4_mobile_rec"
-    model_dir: str | None = None
-    batch_size: int = 6
-    score_thresh: float = 0.0
-
-    def validate(self, where: str) -> None:
-        _check_positive(where, "batch_size", self.batch_size)
-        _check_range(where, "score_thresh", self.score_thresh, 0.0, 1.0)
+def setting(
+    default: Any = dataclasses.MISSING, *, choices: tuple | Callable[[], tuple] | None = None,
+    range: tuple[float, float] | None = None, positive: bool = False, help: str = "",
+    default_factory: Callable[[], Any] | None = None,
+) -> Any:
+    """A config key with its rules: ``choices`` (or a callable giving them), a closed ``range``, ``positive``."""
+    metadata = {_KIND: "setting", "choices": choices, "range": range, "positive": positive, "help": help}
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
-@dataclass(frozen=True)
-class DocOrientationClassifyConfig:
-    module_name: str = "doc_text_orientation"
-    model_name: str = "PP-LCNet_x1_0_doc_ori"
-    model_dir: str | None = None
-    batch_size: int = 1  # PaddleX accepts it; one page is classified at a time
-
-    def validate(self, where: str) -> None:
-        _check_positive(where, "batch_size", self.batch_size)
+def submodule(key: str, cls: type, optional: bool = False) -> Any:
+    """An entry ``SubModules.<key>``; ``optional``: None unless the YAML has it (kept for round trips)."""
+    metadata = {_KIND: "submodule", "key": key, "cls": cls}
+    return field(default=None, metadata=metadata) if optional else field(default_factory=cls, metadata=metadata)
 
 
-@dataclass(frozen=True)
-class DocUnwarpingConfig:
-    """Kept for PaddleX round trips only: hpi has no unwarping model (UVDoc has no weights on PyPI)."""
-
-    module_name: str = "image_unwarping"
-    model_name: str = "UVDoc"
-    model_dir: str | None = None
-    batch_size: int = 1
-
-    def validate(self, where: str) -> None:
-        _check_positive(where, "batch_size", self.batch_size)
+def subpipeline(key: str, cls: type) -> Any:
+    """An entry ``SubPipelines.<key>``: a pipeline config of its own."""
+    return field(default_factory=cls, metadata={_KIND: "subpipeline", "key": key, "cls": cls})
 
 
-@dataclass(frozen=True)
-class DocPreprocessorConfig:
-    """PaddleX's ``SubPipelines.DocPreprocessor``: whole-page orientation (and unwarping, refused).
+def section(cls: type) -> Any:
+    """A nested mapping under the field's own name (``hpi_config``)."""
+    return field(default_factory=cls, metadata={_KIND: "section", "key": None, "cls": cls})
 
-    ``use_doc_unwarping`` defaults to False here (PaddleX: True) because hpi
-    cannot run it; True is an error wherever the doc preprocessor would run.
+
+def _kind(f: dataclasses.Field) -> str:
+    return f.metadata.get(_KIND, "setting")
+
+
+@lru_cache(maxsize=None)
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+# ---------------------------------------------------------------------------------------------- value checks
+
+def _allowed_types(annotation: Any) -> tuple[tuple[type, ...], bool]:
+    """(the non-None types of an annotation, whether None is allowed)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        args = typing.get_args(annotation)
+        return tuple(a for a in args if a is not type(None)), type(None) in args
+    return (origin or annotation,), annotation is typing.Any
+
+
+def check_value(where: str, key: str, value: Any, annotation: Any, metadata: Mapping | None = None) -> Any:
+    """``value`` checked against its annotation and rules, converted (numpy scalars, ints for floats).
+
+    Raises :class:`ConfigError` naming ``where.key``, the value and what is expected.
     """
+    import numpy as np
 
-    pipeline_name: str = "doc_preprocessor"
-    batch_size: int = 1
-    use_doc_orientation_classify: bool = True
-    use_doc_unwarping: bool = False
-    doc_orientation_classify: DocOrientationClassifyConfig = field(default_factory=DocOrientationClassifyConfig)
-    doc_unwarping: DocUnwarpingConfig | None = None  # written back only when the YAML had it
+    types, nullable = _allowed_types(annotation)
+    label = f"{where}.{key}" if where else key
+    if value is None:
+        if nullable or annotation is typing.Any:
+            return None
+        raise ConfigError(f"{label} is None; it must be {_describe(types)}.")
+    if isinstance(value, np.generic):
+        value = value.item()  # np.float32(0.3), np.int64(64), np.bool_(True) are numbers and flags
+    if str in types and isinstance(value, os.PathLike):
+        value = os.fspath(value)  # model_dir=Path(...)
+    if bool in types:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label} is {value!r}; it must be True or False.")
+    elif float in types and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ConfigError(f"{label} is {value!r}; it must be a finite number.")
+        value = float(value)
+    elif int in types and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not value.is_integer():
+            raise ConfigError(f"{label} is {value!r}; it must be a whole number.")
+        value = int(value)
+    elif types != (typing.Any,) and not isinstance(value, tuple(t for t in types if isinstance(t, type))):
+        raise ConfigError(f"{label} is {value!r}; it must be {_describe(types)}.")
+    metadata = metadata or {}
+    choices = metadata.get("choices")
+    if callable(choices):
+        choices = choices()
+    if choices is not None and value not in choices:
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        raise ConfigError(f"{label} is {value!r}; valid values: {', '.join(map(str, choices))}{hint}.")
+    if metadata.get("positive") and not value > 0:
+        raise ConfigError(f"{label} is {value!r}; it must be a positive number.")
+    bounds = metadata.get("range")
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(f"{label} is {value!r}; it must be a number in [{bounds[0]}, {bounds[1]}].")
+    return value
 
-    def validate(self, where: str) -> None:
-        if self.pipeline_name != "doc_preprocessor":
-            raise ConfigError(f"{where}.pipeline_name is {self.pipeline_name!r}; it must be 'doc_preprocessor'.")
-        _check_positive(where, "batch_size", self.batch_size)
-        self.doc_orientation_classify.validate(f"{where}.SubModules.DocOrientationClassify")
-        if self.doc_unwarping is not None:
-            self.doc_unwarping.validate(f"{where}.SubModules.DocUnwarping")
+
+def _describe(types: tuple) -> str:
+    names = {bool: "True or False", int: "a whole number", float: "a number", str: "a string", dict: "a mapping"}
+    return " or ".join(names.get(t, getattr(t, "__name__", str(t))) for t in types)
 
 
-UNWARPING_REFUSED = (
-    "document unwarping (UVDoc) is not supported by hpi: no UVDoc weights are available to it. "
-    "Set use_doc_unwarping to False"
-)
+def unknown_keys_message(where: str, unknown: list[str], valid, what: str = "key") -> str:
+    plural = "s" if len(unknown) > 1 else ""
+    hint = _as_sentence(did_you_mean(unknown[0], valid)) if len(unknown) == 1 else ""
+    return (f"Unknown {what}{plural} {', '.join(map(repr, unknown))} in {where}. "
+            f"Valid {what}s: {', '.join(sorted(valid))}.{hint}")
 
+
+def _as_sentence(hint: str) -> str:
+    """`` (did you mean 'x'?)`` → `` Did you mean 'x'?``, to follow a list that ends the message."""
+    text = hint.strip(" ()")
+    return f" {text[:1].upper()}{text[1:]}" if text else ""
+
+
+# ---------------------------------------------------------------------------------------------- the base
 
 @dataclass(frozen=True)
-class HPIConfig:
-    """hpi's own settings (PaddleX calls its high-performance-inference section ``hpi_config``)."""
+class ConfigBase:
+    """A config section built from its field declarations (see the module docstring)."""
 
-    backend: str = "auto"
-    precision: str = "fp32"
-    threads: int | None = None
-    measure: bool = True
+    # Keys PaddleX writes that hpi accepts and ignores (PaddleX's own high-performance switch).
+    IGNORED_KEYS: ClassVar[tuple[str, ...]] = ()
 
-    def validate(self, where: str) -> None:
-        from .backends import BACKENDS
+    def check(self, where: str, nested: bool) -> None:
+        """Rules across fields (``where``: this section's path; ``nested``: inside another pipeline's config).
 
-        _check_choice(where, "backend", self.backend, ("auto", *BACKENDS))
-        _check_choice(where, "precision", self.precision, ("fp32", "fp16", "bf16"))
-        if self.threads is not None:
-            _check_positive(where, "threads", self.threads)
+        Subclasses add theirs; each field's own rules are checked while building.
+        """
 
-
-@dataclass(frozen=True)
-class OCRConfig:
-    pipeline_name: str = "OCR"
-    text_type: str = "general"
-    use_doc_preprocessor: bool = False
-    use_textline_orientation: bool = False
-    hpi_config: HPIConfig = field(default_factory=HPIConfig)
-    text_detection: TextDetectionConfig = field(default_factory=TextDetectionConfig)
-    textline_orientation: TextLineOrientationConfig = field(default_factory=TextLineOrientationConfig)
-    text_recognition: TextRecognitionConfig = field(default_factory=TextRecognitionConfig)
-    # PaddleX's SubPipelines.DocPreprocessor; used when use_doc_preprocessor is True (or per call)
-    doc_preprocessor: DocPreprocessorConfig = field(default_factory=DocPreprocessorConfig)
-
-    def validate(self) -> "OCRConfig":
-        if self.pipeline_name != "OCR":
-            raise ConfigError(f"pipeline_name is {self.pipeline_name!r}; this config class is for 'OCR'.")
-        _check_choice("OCR", "text_type", self.text_type, ("general",))
-        self.doc_preprocessor.validate("SubPipelines.DocPreprocessor")
-        if self.use_doc_preprocessor and self.doc_preprocessor.use_doc_unwarping:
-            raise ConfigError(
-                f"use_doc_preprocessor is True and SubPipelines.DocPreprocessor.use_doc_unwarping is True, but "
-                f"{UNWARPING_REFUSED} (orientation classification works), or use_doc_preprocessor: False."
-            )
-        self.hpi_config.validate("hpi_config")
-        self.text_detection.validate("SubModules.TextDetection")
-        self.textline_orientation.validate("SubModules.TextLineOrientation")
-        self.text_recognition.validate("SubModules.TextRecognition")
-        return self
-
-
-# YAML section name -> dataclass field name, for the OCR pipeline's SubModules.
-_OCR_SUBMODULES = {
-    "TextDetection": ("text_detection", TextDetectionConfig),
-    "TextLineOrientation": ("textline_orientation", TextLineOrientationConfig),
-    "TextRecognition": ("text_recognition", TextRecognitionConfig),
-}
-_DOC_PREPROCESSOR_SUBMODULES = {
-    "DocOrientationClassify": ("doc_orientation_classify", DocOrientationClassifyConfig),
-    "DocUnwarping": ("doc_unwarping", DocUnwarpingConfig),
-}
-_OCR_TOP_LEVEL = {
-    "pipeline_name", "text_type", "use_doc_preprocessor", "use_textline_orientation",
-    "hpi_config", "use_hpip", "SubModules", "SubPipelines",
-}
-
-
-def _check_choice(where: str, key: str, value: Any, choices: tuple) -> None:
-    if value not in choices:
-        raise ConfigError(f"{where}.{key} is {value!r}; valid values: {', '.join(map(str, choices))}.")
-
-
-def _check_positive(where: str, key: str, value: Any) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{where}.{key} is {value!r}; it must be a positive number.")
-
-
-def _check_range(where: str, key: str, value: Any, low: float, high: float) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(f"{where}.{key} is {value!r}; it must be a number in [{low}, {high}].")
-
-
-def _build(cls, data: Any, where: str):
-    if data is None:
-        return cls()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}.")
-    valid = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(valid))
-    if unknown:
-        raise ConfigError(
-            f"Unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in {where}. "
-            f"Valid keys: {', '.join(sorted(valid))}."
-        )
-    values = {}
-    for key, value in data.items():
-        default = valid[key].default
-        if isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"{where}.{key} is {value!r}; it must be True or False.")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and value is not None:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{where}.{key} is {value!r}; it must be a number.")
-            value = type(default)(value) if isinstance(default, float) else value
-        values[key] = value
-    return cls(**values)
-
-
-def ocr_config_from_dict(data: dict, source: str = "config") -> OCRConfig:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: a pipeline config must be a YAML mapping.")
-    unknown = sorted(set(data) - _OCR_TOP_LEVEL)
-    if unknown:
-        raise ConfigError(
-            f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}. "
-            f"Valid top-level keys: {', '.join(sorted(_OCR_TOP_LEVEL))}."
-        )
-    submodules = data.get("SubModules") or {}
-    if not isinstance(submodules, dict):
-        raise ConfigError(f"{source}: SubModules must be a mapping.")
-    unknown = sorted(set(submodules) - set(_OCR_SUBMODULES))
-    if unknown:
-        raise ConfigError(
-            f"{source}: unknown SubModules {', '.join(map(repr, unknown))}. "
-            f"Valid: {', '.join(_OCR_SUBMODULES)}."
-        )
-    kwargs: dict[str, Any] = {}
-    for key in ("pipeline_name", "text_type", "use_doc_preprocessor", "use_textline_orientation"):
-        if key in data:
-            kwargs[key] = data[key]
-    for key in ("use_doc_preprocessor", "use_textline_orientation"):
-        if key in kwargs and not isinstance(kwargs[key], bool):
-            raise ConfigError(f"{source}: {key} is {kwargs[key]!r}; it must be True or False.")
-    kwargs["hpi_config"] = _build(HPIConfig, data.get("hpi_config"), "hpi_config")
-    for section, (name, cls) in _OCR_SUBMODULES.items():
-        kwargs[name] = _build(cls, submodules.get(section), f"SubModules.{section}")
-    sub_pipelines = data.get("SubPipelines") or {}
-    if sub_pipelines:
-        unknown = sorted(set(sub_pipelines) - {"DocPreprocessor"})
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "config", nested: bool = False):
+        """Build and check from a YAML mapping (``None``: the defaults)."""
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}.")
+        data = dict(data)
+        by_kind: dict[str, dict[str, dataclasses.Field]] = {"setting": {}, "submodule": {}, "subpipeline": {},
+                                                            "section": {}}
+        for f in fields(cls):
+            key = f.metadata.get("key") or f.name
+            by_kind[_kind(f)][key] = f
+        if nested:
+            by_kind["section"].pop("hpi_config", None)  # a sub-pipeline runs with its parent's settings
+        containers = {"SubModules": "submodule", "SubPipelines": "subpipeline"}
+        valid_top = set(by_kind["setting"]) | set(by_kind["section"]) | set(cls.IGNORED_KEYS)
+        valid_top |= {name for name, kind in containers.items() if by_kind[kind]}
+        unknown = sorted(set(data) - valid_top)
         if unknown:
-            raise ConfigError(f"{source}: unknown SubPipelines {unknown}. Valid: DocPreprocessor.")
-        kwargs["doc_preprocessor"] = _build_doc_preprocessor(sub_pipelines.get("DocPreprocessor"))
-    return OCRConfig(**kwargs).validate()
+            if nested:
+                raise ConfigError(unknown_keys_message(where, unknown, valid_top))
+            raise ConfigError(
+                f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}. "
+                f"Valid top-level keys: {', '.join(sorted(valid_top))}."
+                f"{_as_sentence(did_you_mean(unknown[0], valid_top)) if len(unknown) == 1 else ''}"
+            )
+        hints = _hints(cls)
+        # Messages name keys by their path from the pipeline's root; the top level's keys by name alone.
+        prefix = where if nested else ""
+        values: dict[str, Any] = {}
+        for key, f in by_kind["setting"].items():
+            if key in data:
+                values[f.name] = check_value(prefix, key, data[key], hints[f.name], f.metadata)
+        for key, f in by_kind["section"].items():
+            if key in data:
+                values[f.name] = f.metadata["cls"].from_dict(data[key], key, nested=True)
+        for container, kind in containers.items():
+            entries = data.get(container) or {}
+            if not by_kind[kind]:
+                continue
+            if not isinstance(entries, Mapping):
+                raise ConfigError(f"{where}: {container} must be a mapping.")
+            unknown = sorted(set(entries) - set(by_kind[kind]))
+            if unknown:
+                inside = f" in {where}" if nested else ""
+                hint = _as_sentence(did_you_mean(unknown[0], by_kind[kind])) if len(unknown) == 1 else ""
+                raise ConfigError(
+                    f"{'Unknown' if nested else 'unknown'} {container} {', '.join(map(repr, unknown))}{inside}. "
+                    f"Valid: {', '.join(by_kind[kind])}.{hint}"
+                )
+            for key, f in by_kind[kind].items():
+                if key in entries:
+                    sub_where = f"{prefix + '.' if prefix else ''}{container}.{key}"
+                    values[f.name] = f.metadata["cls"].from_dict(entries[key], sub_where, nested=True)
+        config = cls(**values)
+        config.check(prefix, nested)
+        return config
+
+    def to_dict(self, nested: bool = False) -> dict:
+        """The YAML mapping (PaddleX's schema) of this config; ``from_dict(to_dict())`` gives it back."""
+        out: dict[str, Any] = {}
+        sections: dict[str, Any] = {}
+        containers: dict[str, dict] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = _kind(f)
+            if kind == "setting":
+                out[f.name] = value
+            elif kind == "section":
+                if not (nested and f.name == "hpi_config"):
+                    sections[f.name] = value.to_dict(nested=True)
+            elif value is not None:
+                container = "SubModules" if kind == "submodule" else "SubPipelines"
+                containers.setdefault(container, {})[f.metadata["key"]] = value.to_dict(nested=True)
+        # PaddleX's order: the scalars, then hpi_config, SubModules and SubPipelines.
+        out.update(sections)
+        for container in ("SubModules", "SubPipelines"):
+            if container in containers:
+                out[container] = containers[container]
+        return out
+
+    def get(self, path: tuple[str, ...]) -> Any:
+        """The value at a YAML path (``("SubModules", "TextDetection", "thresh")``)."""
+        node: Any = self
+        for part in _attribute_path(type(self), path):
+            node = getattr(node, part)
+        return node
+
+    @classmethod
+    def field_at(cls, path: tuple[str, ...]) -> tuple[Any, Mapping]:
+        """(annotation, rules) of the setting at a YAML path: the one declaration parameters derive from."""
+        owner: type = cls
+        names = _attribute_path(cls, path)
+        for name in names[:-1]:
+            owner = next(f for f in fields(owner) if f.name == name).metadata["cls"]
+        last = next(f for f in fields(owner) if f.name == names[-1])
+        return _hints(owner)[last.name], last.metadata
 
 
-def _build_doc_preprocessor(data: Any) -> DocPreprocessorConfig:
-    where = "SubPipelines.DocPreprocessor"
-    if data is None:
-        return DocPreprocessorConfig()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{where} must be a mapping, got {type(data).__name__}.")
-    data = dict(data)
-    submodules = data.pop("SubModules", None) or {}
-    if not isinstance(submodules, dict):
-        raise ConfigError(f"{where}.SubModules must be a mapping.")
-    unknown = sorted(set(submodules) - set(_DOC_PREPROCESSOR_SUBMODULES))
-    if unknown:
-        raise ConfigError(
-            f"Unknown SubModules {', '.join(map(repr, unknown))} in {where}. "
-            f"Valid: {', '.join(_DOC_PREPROCESSOR_SUBMODULES)}."
-        )
-    scalar_keys = {"pipeline_name", "batch_size", "use_doc_orientation_classify", "use_doc_unwarping"}
-    unknown = sorted(set(data) - scalar_keys)
-    if unknown:
-        raise ConfigError(
-            f"Unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in {where}. "
-            f"Valid keys: {', '.join(sorted(scalar_keys | {'SubModules'}))}."
-        )
-    config = _build(DocPreprocessorConfig, data, where)
-    sections = {}
-    for section, (name, cls) in _DOC_PREPROCESSOR_SUBMODULES.items():
-        if section in submodules:
-            sections[name] = _build(cls, submodules[section], f"{where}.SubModules.{section}")
-    return replace(config, **sections)
+def _attribute_path(cls: type, path: tuple[str, ...]) -> list[str]:
+    """YAML path → dataclass attribute names (``SubModules.TextDetection`` → ``text_detection``)."""
+    names: list[str] = []
+    owner: type = cls
+    parts = list(path)
+    while parts:
+        part = parts.pop(0)
+        if part in ("SubModules", "SubPipelines"):
+            key = parts.pop(0)
+            f = next((f for f in fields(owner) if f.metadata.get("key") == key), None)
+        else:
+            f = next((f for f in fields(owner) if f.name == part), None)
+        if f is None:
+            raise ConfigError(f"{'.'.join(path)} is not a key of {owner.__name__}.")
+        names.append(f.name)
+        if parts:
+            owner = f.metadata["cls"]
+    return names
 
 
-def ocr_config_to_dict(config: OCRConfig) -> dict:
-    out: dict[str, Any] = {
-        "pipeline_name": config.pipeline_name,
-        "text_type": config.text_type,
-        "use_doc_preprocessor": config.use_doc_preprocessor,
-        "use_textline_orientation": config.use_textline_orientation,
-        "hpi_config": dataclasses.asdict(config.hpi_config),
-        "SubModules": {
-            section: dataclasses.asdict(getattr(config, name))
-            for section, (name, _) in _OCR_SUBMODULES.items()
-        },
-    }
-    doc = config.doc_preprocessor
-    doc_submodules = {"DocOrientationClassify": dataclasses.asdict(doc.doc_orientation_classify)}
-    if doc.doc_unwarping is not None:
-        doc_submodules["DocUnwarping"] = dataclasses.asdict(doc.doc_unwarping)
-    out["SubPipelines"] = {
-        "DocPreprocessor": {
-            "pipeline_name": doc.pipeline_name,
-            "batch_size": doc.batch_size,
-            "use_doc_orientation_classify": doc.use_doc_orientation_classify,
-            "use_doc_unwarping": doc.use_doc_unwarping,
-            "SubModules": doc_submodules,
-        }
-    }
+def set_path(data: dict, path: tuple[str, ...], value: Any) -> dict:
+    """A copy of the raw YAML mapping with ``path`` set to ``value`` (intermediate mappings created)."""
+    out = dict(data)
+    node = out
+    for part in path[:-1]:
+        child = node.get(part)
+        child = dict(child) if isinstance(child, Mapping) else {}
+        node[part] = child
+        node = child
+    node[path[-1]] = value
     return out
 
+
+def get_path(data: Mapping, path: tuple[str, ...], default: Any = None) -> Any:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+# ---------------------------------------------------------------------------------------------- hpi's own section
+
+def _backend_choices() -> tuple[str, ...]:
+    from .backends import BACKENDS
+
+    return ("auto", *BACKENDS)
+
+
+@dataclass(frozen=True)
+class HPIConfig(ConfigBase):
+    """hpi's own settings (PaddleX calls its high-performance-inference section ``hpi_config``).
+
+    ``backend_config`` maps a backend name to that backend's runner options
+    (``{tensorrt: {engine_dir: ..., det_limit: 960}}``); each backend declares
+    its options and an unknown one is an error.
+    """
+
+    backend: str = setting("auto", choices=_backend_choices, help="auto (measured), or a backend name")
+    precision: str = setting("fp32", choices=("fp32", "fp16", "bf16"), help="model precision")
+    threads: int | None = setting(None, positive=True, help="CPU threads per model (null: all cores)")
+    measure: bool = setting(True, help="time the installed backends once per model and machine, cache the choice")
+    backend_config: dict = setting(default_factory=dict, help="runner options per backend")
+
+    def check(self, where: str, nested: bool) -> None:
+        if self.backend_config:
+            from .backends import validate_backend_config
+
+            object.__setattr__(self, "backend_config", validate_backend_config(self.backend_config))
+
+    def to_dict(self, nested: bool = False) -> dict:
+        out = super().to_dict(nested)
+        if not out["backend_config"]:
+            del out["backend_config"]  # PaddleX files never have it: keep round trips of them unchanged
+        return out
+
+
+# ---------------------------------------------------------------------------------------------- YAML files
 
 def default_config_path(pipeline_name: str) -> Path:
     """The shipped YAML for a pipeline name (installed package data, or the source tree)."""
@@ -335,8 +355,9 @@ def default_config_path(pipeline_name: str) -> Path:
         {p.stem for d in (PIPELINE_DIR_IN_PACKAGE, PIPELINE_DIR_IN_SOURCE) if d.is_dir() for p in d.glob("*.yaml")}
     )
     raise ConfigError(
-        f"Unknown pipeline {pipeline_name!r}. Available pipelines: {', '.join(available) or 'none found'}; "
-        "or give the path of a pipeline YAML (e.g. one written by hpi --get_pipeline_config OCR)."
+        f"Unknown pipeline {pipeline_name!r}{did_you_mean(pipeline_name, available)}. Available pipelines: "
+        f"{', '.join(available) or 'none found'}; or give the path of a pipeline YAML (e.g. one written by "
+        "hpi --get_pipeline_config OCR)."
     )
 
 
@@ -348,6 +369,8 @@ def load_yaml(path: str | Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"Cannot read pipeline config {str(path)!r}: {exc.strerror or exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not a text (UTF-8) YAML file: {exc.reason}.") from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -374,8 +397,7 @@ def dump_yaml(data: dict) -> str:
 
 
 __all__ = [
-    "DocOrientationClassifyConfig", "DocPreprocessorConfig", "DocUnwarpingConfig", "HPIConfig", "OCRConfig",
-    "TextDetectionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",
-    "default_config_path", "dump_yaml", "load_pipeline_config", "ocr_config_from_dict", "ocr_config_to_dict",
-    "replace",
+    "ConfigBase", "HPIConfig", "check_value", "default_config_path", "dump_yaml", "get_path",
+    "load_pipeline_config", "load_yaml", "replace", "section", "set_path", "setting", "submodule",
+    "subpipeline", "unknown_keys_message",
 ]

@@ -209,6 +209,9 @@ class _ShapeRecordingRunner:
         self.shapes: list[tuple[int, ...]] = []
         self.n_chars = n_chars
 
+    def infer_one(self, batch):
+        return self.infer({"x": batch})["out"]
+
     def infer(self, feed):
         import numpy as np
 

@@ -98,3 +98,16 @@ def test_readme_quick_start_on_demo_image():
     assert "Totaldue:1,680.00EUR" in lines
     assert "高性能推理引擎" in lines
     assert len(lines) >= 8
+
+
+def test_a_failed_model_download_is_not_a_usage_error(images_dir, tmp_path):
+    """Exit 3 (the engine could not be prepared), not 2 (bad arguments): the command line was right."""
+    import os
+
+    env = {**os.environ, "HPI_HOME": str(tmp_path / "home"), "PIP_NO_INDEX": "1",
+           "PIP_FIND_LINKS": str(tmp_path / "no-wheels"), "HPI_WHEEL_DIR": str(tmp_path / "no-wheels")}
+    (tmp_path / "no-wheels").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "hpi.cli", "--pipeline", "OCR", "--input", str(images_dir / "one.png")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 3, proc.stderr
+    assert "rapidocr_paddle" in proc.stderr and "Traceback" not in proc.stderr

@@ -22,7 +22,7 @@ def test_without_tensorrt_or_gpu_exits_2_with_what_was_found(capsys):
     "argv, message",
     [
         (["--device", "cpu"], "need a GPU device"),
-        (["--pipeline", "table"], "knows pipelines OCR"),
+        (["--pipeline", "table"], "Unknown pipeline 'table'"),
         (["--model", "SLANet_plus"], "OCR has models"),
         (["--precision", "int8"], ""),
     ],
@@ -34,10 +34,10 @@ def test_bad_arguments_exit_2(argv, message, capsys):
 
 @pytest.fixture
 def fake_gpu(monkeypatch):
-    from backends.test_tensorrt import FakeCudart, FakeTensorRT, install_fakes
+    from tests.backends.fakes_trt import FakeCudart, FakeTensorRT, install_fakes
 
     trt = FakeTensorRT()
-    install_fakes(monkeypatch, FakeCudart(), trt)
+    install_fakes(monkeypatch, FakeCudart(), trt, report_installed=True)
     return trt
 
 
@@ -47,13 +47,51 @@ def test_build_ocr_engines_then_reuse(fake_gpu, tmp_path, capsys, det_model, rec
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "TensorRT 10.9.0.34 on gpu:0 Fake GPU 80GB" in err
-    for name in ("PP-OCRv4_mobile_det", "PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori"):
+    # Every model the pipeline can load, the document preprocessor's orientation model included.
+    for name in ("PP-OCRv4_mobile_det", "PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori", "PP-LCNet_x1_0_doc_ori"):
         assert f"{name}: fp32 engine built" in err
-    assert err.count("[1/3]") == 2 and "All 3 engine(s) ready." in err
-    assert fake_gpu.builds == 3
+    assert err.count("[1/4]") == 2 and "All 4 engine(s) ready." in err
+    assert fake_gpu.builds == 4
     entries = sorted(p.name for p in engines.iterdir() if p.name != "timing")
-    assert len(entries) == 3 and all((engines / e / "engine.plan").is_file() for e in entries)
+    assert len(entries) == 4 and all((engines / e / "engine.plan").is_file() for e in entries)
 
     assert main(argv + ["--model", "PP-OCRv4_mobile_rec"]) == 0
     assert "PP-OCRv4_mobile_rec: fp32 engine already cached" in capsys.readouterr().err
-    assert fake_gpu.builds == 3
+    assert fake_gpu.builds == 4
+
+
+def test_engines_built_ahead_are_the_ones_the_pipeline_loads(fake_gpu, tmp_path, capsys, det_model, rec_model,
+                                                             cls_model):
+    """The options hpi build uses are the pipeline's own (hpi_config.backend_config.tensorrt of its YAML)."""
+    import yaml
+
+    from hpi import create_pipeline
+    from hpi.config import load_pipeline_config
+
+    engines = tmp_path / "engines"
+    data = load_pipeline_config("OCR")
+    data["hpi_config"] = {"backend": "tensorrt",
+                          "backend_config": {"tensorrt": {"engine_dir": str(engines), "det_limit": 736}}}
+    config = tmp_path / "ocr.yaml"
+    config.write_text(yaml.safe_dump(data))
+    assert main(["build", "--pipeline", str(config), "--device", "gpu:0"]) == 0
+    assert "All 4 engine(s) ready." in capsys.readouterr().err
+    assert fake_gpu.builds == 4
+    with create_pipeline(str(config), device="gpu:0") as pipeline:
+        assert set(pipeline.describe()) == {"text_detection", "text_recognition"}
+        assert all(d.startswith("tensorrt") for d in pipeline.describe().values())
+    assert fake_gpu.builds == 4  # found, not built again
+    # A different det_limit is a different engine: the key covers the options.
+    data["hpi_config"]["backend_config"]["tensorrt"]["det_limit"] = 960
+    with create_pipeline(config=data, device="gpu:0"):
+        pass
+    assert fake_gpu.builds == 5
+
+
+def test_unknown_backend_option_is_a_config_error():
+    from hpi import create_pipeline
+    from hpi.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="det_limt"):
+        create_pipeline(config={"pipeline_name": "OCR",
+                                "hpi_config": {"backend_config": {"tensorrt": {"det_limt": 960}}}})

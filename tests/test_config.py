@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from hpi.config import load_pipeline_config, ocr_config_from_dict, ocr_config_to_dict
+from hpi.config import load_pipeline_config
+from hpi.pipelines.ocr import OCRConfig
 from hpi.errors import ConfigError
 
 PADDLEX_STYLE = """
@@ -22,13 +23,13 @@ SubModules:
 
 
 def test_default_config_loads_and_round_trips():
-    config = ocr_config_from_dict(load_pipeline_config("OCR"))
+    config = OCRConfig.from_dict(load_pipeline_config("OCR"))
     assert config.text_detection.thresh == 0.3
-    assert ocr_config_from_dict(ocr_config_to_dict(config)) == config
+    assert OCRConfig.from_dict(config.to_dict()) == config
 
 
 def test_paddlex_schema_accepted():
-    config = ocr_config_from_dict(yaml.safe_load(PADDLEX_STYLE))
+    config = OCRConfig.from_dict(yaml.safe_load(PADDLEX_STYLE))
     assert config.textline_orientation.model_name == "PP-LCNet_x1_0_textline_ori"
     assert config.text_detection.limit_type == "min"
 
@@ -51,14 +52,14 @@ def test_bad_configs_name_the_problem(mutate, message):
     data = yaml.safe_load(PADDLEX_STYLE)
     mutate(data)
     with pytest.raises(ConfigError, match=message):
-        ocr_config_from_dict(data)
+        OCRConfig.from_dict(data)
 
 
 def test_unknown_key_lists_valid_keys():
     data = yaml.safe_load(PADDLEX_STYLE)
     data["SubModules"]["TextDetection"]["threshold"] = 0.5
     with pytest.raises(ConfigError) as info:
-        ocr_config_from_dict(data)
+        OCRConfig.from_dict(data)
     assert "Valid keys:" in str(info.value) and "box_thresh" in str(info.value)
 
 

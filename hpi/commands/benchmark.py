@@ -42,29 +42,27 @@ STAGES = (
 )
 PERCENTILES = (50, 90, 99)
 _PACKAGES = ("numpy", "opencv-python-headless", "onnxruntime", "openvino", "paddlepaddle", "paddle2onnx", "onnx")
-_TASK_KEYS = (("text_detection", "det"), ("textline_orientation", "cls"), ("text_recognition", "rec"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hpi benchmark",
         description="Benchmark a pipeline on a set of images: per-stage times, percentiles, throughput, "
                     "cold start, peak RSS, machine facts.",
     )
-    parser.add_argument("--pipeline", default="OCR", help="pipeline name (OCR) or a pipeline YAML path")
+    parser.add_argument("--pipeline", default="OCR", help="pipeline name (OCR, ...) or a pipeline YAML path")
     parser.add_argument("--input", action="append", required=True,
                         help="image, PDF or directory (several: repeat the flag)")
     parser.add_argument("--device", default="cpu", help="cpu (default), gpu or gpu:N")
-    parser.add_argument("--backend", default=None, help="auto (default), openvino, onnxruntime, paddle, tensorrt")
-    parser.add_argument("--precision", default=None, choices=["fp32", "fp16", "bf16"])
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads per model (default: all cores)")
-    parser.add_argument("--use_textline_orientation", default=None, choices=["True", "False"],
-                        help="override the config's textline orientation (cls stage)")
-    parser.add_argument("--text_recognition_batch_size", type=int, default=None)
     parser.add_argument("--warmup", type=int, default=1, help="untimed passes over all images (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over all images (default 3)")
     parser.add_argument("--json", dest="json_path", default=None, help="write the full report as JSON here")
     parser.add_argument("--log_level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    if pipeline_cls is not None:
+        from ..pipelines.params import HPI_PARAMS, add_cli_arguments
+
+        group = parser.add_argument_group(f"{pipeline_cls.name} settings (default: the config's value)")
+        add_cli_arguments(group, pipeline_cls.config_class, [p for p in (*pipeline_cls.params, *HPI_PARAMS) if p.init])
     return parser
 
 
@@ -173,21 +171,17 @@ def _export_cached(artifacts) -> bool:
 def cold_start(pipeline_ref: str, overrides: dict, device: str) -> tuple[Any, dict]:
     """Create the pipeline step by step, timing fetch, export, backend decision and runner build per model."""
     from ..backends.select import decide_backend
-    from ..config import load_pipeline_config, ocr_config_from_dict
     from ..device import parse_device
     from ..models.fetch import is_cached, model_files
-    from ..models.export import export_onnx
+    from ..backends.export_check import export_checked
     from ..models.registry import MODELS
-    from ..models.resolve import resolve_model
-    from ..pipelines import _apply_overrides, create_pipeline
+    from ..models.resolve import locate_model
+    from ..pipelines import load_config
 
-    data = _apply_overrides(load_pipeline_config(pipeline_ref), overrides)
-    config = ocr_config_from_dict(data, str(pipeline_ref))
+    cls, config = load_config(pipeline_ref, overrides=overrides)
     hpi = config.hpi_config
     dev = parse_device(device)
-    sections = {"text_detection": config.text_detection, "text_recognition": config.text_recognition}
-    if config.use_textline_orientation:
-        sections["textline_orientation"] = config.textline_orientation
+    sections = {path[-1]: cls.module_config_for(config, path) for path in cls.startup_slots(config)}
     models: dict[str, dict] = {}
     for task, section in sections.items():
         entry: dict[str, Any] = {"model": section.model_dir or section.model_name}
@@ -198,11 +192,11 @@ def cold_start(pipeline_ref: str, overrides: dict, device: str) -> tuple[Any, di
         name = section.model_name
         entry["fetch_cached"] = is_cached(name)
         _, entry["fetch_ms"] = _timed(model_files, name)
-        artifacts, entry["hash_ms"] = _timed(resolve_model, name, need_onnx=False)
+        artifacts, entry["hash_ms"] = _timed(locate_model, name)
         entry["export_cached"] = _export_cached(artifacts)
         entry["export_ms"] = 0.0
         if artifacts.paddle_files is not None and artifacts.onnx_path is None:
-            artifacts, entry["export_ms"] = _timed(export_onnx, artifacts)
+            artifacts, entry["export_ms"] = _timed(export_checked, artifacts)
         decision, entry["decision_ms"] = _timed(
             decide_backend, artifacts, dev, backend=hpi.backend, threads=hpi.threads,
             precision=hpi.precision, measure=hpi.measure,
@@ -216,7 +210,7 @@ def cold_start(pipeline_ref: str, overrides: dict, device: str) -> tuple[Any, di
         )
         entry["decision_cached"] = entry["decision_source"] != "measured"
         models[task] = entry
-    pipeline, build_ms = _timed(create_pipeline, pipeline_ref, device=device, **overrides)
+    pipeline, build_ms = _timed(cls, config, device=device)
     return pipeline, {"models": models, "runner_build_ms": build_ms}
 
 
@@ -265,7 +259,7 @@ def run_passes(pipeline, images, warmup: int, repeat: int):
                 first_ms = round(wall_ms, 2)
             if timed:
                 samples[name].append({"wall": wall_ms, "stages": dict(result.timings_ms),
-                                      "lines": len(result.rec_texts)})
+                                      "lines": len(result.texts())})
         if timed:
             pass_seconds.append(time.perf_counter() - pass_start)
     return samples, pass_seconds, list(errors.values()), first_ms
@@ -369,33 +363,38 @@ def format_table(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from ..errors import HPIError
+    from .predict import pipeline_class_of
+
+    try:
+        pipeline_cls = pipeline_class_of(argv)
+    except HPIError as exc:
+        print(f"hpi benchmark: {exc}", file=sys.stderr)
+        return 2
+    args = build_parser(pipeline_cls).parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(levelname)s %(name)s: %(message)s")
     if args.warmup < 0 or args.repeat < 1:
         print("hpi benchmark: --warmup must be ≥ 0 and --repeat ≥ 1", file=sys.stderr)
         return 2
     from .. import kernels
-    from ..errors import HPIError
 
     import_ms = round((time.perf_counter() - start) * 1e3, 2)
-    overrides: dict[str, Any] = {}
-    if args.backend:
-        overrides["backend"] = args.backend
-    if args.precision:
-        overrides["precision"] = args.precision
-    if args.threads:
-        overrides["threads"] = args.threads
-    if args.use_textline_orientation is not None:
-        overrides["use_textline_orientation"] = args.use_textline_orientation == "True"
-    if args.text_recognition_batch_size:
-        overrides["text_recognition_batch_size"] = args.text_recognition_batch_size
+    from ..pipelines.params import HPI_PARAMS
+
+    overrides: dict[str, Any] = {
+        p.name: getattr(args, p.name) for p in (*pipeline_cls.params, *HPI_PARAMS)
+        if p.init and getattr(args, p.name) is not None
+    }
 
     try:
         images, read_errors = load_images(args.input)
         pipeline, cold = cold_start(args.pipeline, overrides, args.device)
     except HPIError as exc:
+        from . import exit_code_for
+
         print(f"hpi benchmark: {exc}", file=sys.stderr)
-        return 2
+        return exit_code_for(exc)
     cold["import_ms"] = import_ms
     rss_after_cold = current_rss_mb()
     reset_ok = reset_peak_rss()

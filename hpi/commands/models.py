@@ -11,7 +11,7 @@ import sys
 
 from ..errors import HPIError
 
-log = logging.getLogger("hpi")
+log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +75,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 def _pull(names: list[str], export: bool) -> int:
     from ..models.registry import MODELS
-    from ..models.resolve import resolve_model
+    from ..backends.export_check import prepare_model
 
     if "all" in names:
         names = list(MODELS)
@@ -92,7 +92,7 @@ def _pull(names: list[str], export: bool) -> int:
         spec = MODELS[name]
         need_onnx = export and spec.format == "paddle" and spec.exportable
         try:
-            artifacts = resolve_model(name, need_onnx=need_onnx)
+            artifacts = prepare_model(name, need_onnx=need_onnx)
         except HPIError as exc:
             failures += 1
             print(f"error: {name}: {exc}", file=sys.stderr)

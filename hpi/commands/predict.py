@@ -1,7 +1,8 @@
 """``hpi --pipeline OCR --input PATH ...``: run a pipeline, PaddleX-style.
 
 Exit codes: 0 all inputs done; 1 some inputs failed (the others finished and a
-summary lists the failures); 2 bad arguments or config.
+summary lists the failures); 2 bad arguments, config or device; 3 the engine
+could not be prepared (model download or verification, export, backend, cache).
 """
 
 from __future__ import annotations
@@ -13,44 +14,43 @@ import sys
 from pathlib import Path
 
 from ..errors import HPIError
-
-_BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-
-
-def _bool(text: str) -> bool:
-    try:
-        return _BOOL[text.strip().lower()]
-    except KeyError:
-        raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}") from None
+from . import exit_code_for
 
 
-def build_parser() -> argparse.ArgumentParser:
+def pipeline_class_of(argv: list[str]):
+    """The class of the pipeline ``--pipeline`` names (a name or a YAML's pipeline_name); OCR for --help."""
+    from ..config import load_pipeline_config
+    from ..pipelines import PIPELINES, pipeline_class
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--pipeline")
+    known, _ = pre.parse_known_args(argv)
+    ref = known.pipeline or "OCR"
+    if ref in PIPELINES:
+        return pipeline_class(ref)
+    return pipeline_class(load_pipeline_config(ref).get("pipeline_name"))
+
+
+def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
+    """The CLI of one pipeline: the common flags, then one flag per declared parameter."""
+    from ..pipelines import PIPELINES
+    from ..pipelines.params import HPI_PARAMS, add_cli_arguments
+
     parser = argparse.ArgumentParser(
         prog="hpi",
         description="Run a PaddleX-style pipeline on hpi's engine. Sub-commands: hpi models | info | build | benchmark.",
     )
-    parser.add_argument("--pipeline", help="pipeline name (OCR) or a pipeline YAML path")
+    parser.add_argument("--pipeline", help=f"pipeline name ({', '.join(PIPELINES)}) or a pipeline YAML path")
     parser.add_argument("--input", help="image, PDF or directory (several: repeat the flag)", action="append")
     parser.add_argument("--device", default=None, help="cpu (default), gpu or gpu:N")
-    parser.add_argument("--save_path", default=None, help="directory for <stem>_res.json and <stem>_ocr_res_img.png")
+    parser.add_argument("--save_path", default=None, help="directory for <stem>_res.json and the result pictures")
     parser.add_argument("--get_pipeline_config", metavar="NAME", help="write NAME's default YAML (to --save_path or .)")
-    parser.add_argument("--backend", default=None, help="auto (default), openvino, onnxruntime, paddle, tensorrt")
-    parser.add_argument("--precision", default=None, choices=["fp32", "fp16", "bf16"])
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads per model (default: all cores)")
-    parser.add_argument("--use_textline_orientation", type=_bool, default=None)
-    parser.add_argument("--use_doc_orientation_classify", type=_bool, default=None)
-    parser.add_argument("--use_doc_unwarping", type=_bool, default=None)
-    parser.add_argument("--text_det_limit_side_len", type=int, default=None)
-    parser.add_argument("--text_det_limit_type", default=None, choices=["min", "max"])
-    parser.add_argument("--text_det_max_side_limit", type=int, default=None)
-    parser.add_argument("--text_det_thresh", type=float, default=None)
-    parser.add_argument("--text_det_box_thresh", type=float, default=None)
-    parser.add_argument("--text_det_unclip_ratio", type=float, default=None)
-    parser.add_argument("--text_rec_score_thresh", type=float, default=None)
-    parser.add_argument("--text_recognition_batch_size", type=int, default=None)
-    parser.add_argument("--texts_only", action="store_true", help="print only the recognised lines, not the JSON")
+    parser.add_argument("--texts_only", action="store_true", help="print only the short text form (OCR: the lines)")
     parser.add_argument("--no_progress", action="store_true", help="no progress bar")
     parser.add_argument("--log_level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    if pipeline_cls is not None:
+        group = parser.add_argument_group(f"{pipeline_cls.name} parameters (default: the config's value)")
+        add_cli_arguments(group, pipeline_cls.config_class, [*pipeline_cls.params, *HPI_PARAMS])
     return parser
 
 
@@ -70,7 +70,12 @@ def _write_pipeline_config(name: str, save_path: str | None) -> int:
 
 
 def main(argv: list[str]) -> int:
-    parser = build_parser()
+    try:
+        pipeline_cls = None if "--get_pipeline_config" in argv else pipeline_class_of(argv)
+    except HPIError as exc:
+        print(f"hpi: error: {exc}", file=sys.stderr)
+        return 2
+    parser = build_parser(pipeline_cls)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(levelname)s hpi: %(message)s")
     logging.getLogger("hpi").setLevel(getattr(logging, args.log_level))
@@ -81,34 +86,26 @@ def main(argv: list[str]) -> int:
             parser.print_usage(sys.stderr)
             print("hpi: error: --pipeline and --input are required (or --get_pipeline_config NAME).", file=sys.stderr)
             return 2
-        return _run(args)
+        return _run(args, pipeline_cls)
     except HPIError as exc:
         print(f"hpi: error: {exc}", file=sys.stderr)
-        return 2
+        return exit_code_for(exc)
     except KeyboardInterrupt:
         print("hpi: interrupted", file=sys.stderr)
         return 130
 
 
-def _run(args) -> int:
+def _run(args, pipeline_cls) -> int:
     from ..inputs import expand_inputs
     from ..pipelines import create_pipeline
+    from ..pipelines.params import HPI_PARAMS
 
-    init = {
-        "backend": args.backend, "precision": args.precision, "threads": args.threads,
-        "use_textline_orientation": args.use_textline_orientation,
-        "text_recognition_batch_size": args.text_recognition_batch_size,
-    }
-    pipeline = create_pipeline(args.pipeline, device=args.device, **{k: v for k, v in init.items() if v is not None})
-    call = {
-        key: getattr(args, key)
-        for key in (
-            "use_doc_orientation_classify", "use_doc_unwarping", "text_det_limit_side_len", "text_det_limit_type",
-            "text_det_max_side_limit", "text_det_thresh", "text_det_box_thresh", "text_det_unclip_ratio",
-            "text_rec_score_thresh",
-        )
-        if getattr(args, key) is not None
-    }
+    init, call = {}, {}
+    for param in (*pipeline_cls.params, *HPI_PARAMS):
+        value = getattr(args, param.name)
+        if value is not None:
+            (call if param.call else init)[param.name] = value
+    pipeline = create_pipeline(args.pipeline, device=args.device, **init)
     inputs = args.input if len(args.input) > 1 else args.input[0]
     entries, is_batch = expand_inputs(inputs)
     progress = None
@@ -131,7 +128,7 @@ def _run(args) -> int:
             failures.append((name, str(result.error)))
             continue
         if args.texts_only:
-            for text in result.rec_texts:
+            for text in result.texts():
                 print(text)
         else:
             result.print()

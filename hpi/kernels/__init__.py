@@ -1,4 +1,4 @@
-"""Pre- and post-processing kernels of the OCR pipeline: compiled, or their pure-Python references.
+"""Pre- and post-processing kernels of the pipelines: compiled, or their pure-Python references.
 
 Public API (same signatures in both backends)::
 
@@ -9,6 +9,7 @@ Public API (same signatures in both backends)::
     ctc_decode(probs N×T×C, characters) -> [(text, score), ...]
     build_ctc_characters(dict_lines, use_space_char=True) -> ["blank", ..., " "]
     rec_preprocess(crops, image_shape=(3, 48, 320), mean, std, scale, dynamic_width=True) -> N×3×48×W float32
+    classify_preprocess(image, resize_short=256, crop_size=(224, 224), mean, std, scale, rgb=True) -> 1×3×h×w
     crop_text_regions(image, boxes) -> [crop, ...]
 
 ``BACKEND`` says which implementation is in use: ``"compiled"`` (Cython/C modules built from
@@ -25,15 +26,7 @@ import warnings
 
 from . import _reference
 
-__all__ = [
-    "BACKEND",
-    "build_ctc_characters",
-    "crop_text_regions",
-    "ctc_decode",
-    "db_decode",
-    "det_preprocess",
-    "rec_preprocess",
-]
+__all__ = ["BACKEND", *_reference.__all__]
 
 
 def _load():
@@ -56,6 +49,7 @@ _impl, BACKEND = _load()
 
 det_preprocess = _impl.det_preprocess
 rec_preprocess = _impl.rec_preprocess
+classify_preprocess = _impl.classify_preprocess
 crop_text_regions = _impl.crop_text_regions
 db_decode = _impl.db_decode
 ctc_decode = _impl.ctc_decode

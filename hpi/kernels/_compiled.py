@@ -17,10 +17,12 @@ import numpy as np
 
 from ..errors import InputError
 from . import _ctc, _db, _preprocess
+from ._reference import __all__ as _KERNEL_API
 from ._reference import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     _check_characters,
+    _classify_resize_crop,
     _check_db_args,
     _db_polys,
     _empty_quads,
@@ -37,14 +39,7 @@ from ._reference import (
     crop_text_regions,
 )
 
-__all__ = [
-    "build_ctc_characters",
-    "crop_text_regions",
-    "ctc_decode",
-    "db_decode",
-    "det_preprocess",
-    "rec_preprocess",
-]
+__all__ = list(_KERNEL_API)  # the same API as the reference
 
 
 def _default_threads() -> int:
@@ -99,6 +94,25 @@ def det_preprocess(
     tensor = _validate_out(out, (1, 3, resize_h, resize_w))
     _preprocess.normalize_into(resized, lut, tensor[0], NUM_THREADS)
     return tensor, resize_h / float(h), resize_w / float(w)
+
+
+def classify_preprocess(
+    image: np.ndarray,
+    resize_short: int = 256,
+    crop_size: tuple[int, int] = (224, 224),
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    scale: float = 1 / 255,
+    rgb: bool = True,
+) -> np.ndarray:
+    """See ``hpi.kernels._reference.classify_preprocess`` (resize/crop in OpenCV, normalise fused)."""
+    image = _validate_image(image)
+    lut = _norm_lut(mean, std, scale)
+    crop = _classify_resize_crop(image, int(resize_short), crop_size)
+    crop = np.ascontiguousarray(crop[:, :, ::-1] if rgb else crop)
+    tensor = np.empty((1, 3, crop.shape[0], crop.shape[1]), dtype=np.float32)
+    _preprocess.normalize_into(crop, lut, tensor[0], NUM_THREADS)
+    return tensor
 
 
 def rec_preprocess(

@@ -21,6 +21,7 @@ from ..errors import InputError
 
 __all__ = [
     "build_ctc_characters",
+    "classify_preprocess",
     "crop_text_regions",
     "ctc_decode",
     "db_decode",
@@ -175,6 +176,58 @@ def det_preprocess(
     normalised = (resized.astype(np.float32) * scale32 - mean32) / std32
     tensor[0] = normalised.transpose(2, 0, 1)
     return tensor, resize_h / float(h), resize_w / float(w)
+
+
+# Past this resized long side, the image is cut to its centre before resizing: only the centre crop
+# is used, and a 256-px-high strip of a very long image would cost memory for nothing.
+_CLASSIFY_MAX_RESIZED_LONG_SIDE = 2048
+
+
+def _classify_resize_crop(image: np.ndarray, resize_short: int, crop_size: tuple[int, int]) -> np.ndarray:
+    """PaddleX's ``ResizeImage(resize_short)`` (bilinear) + centre ``CropImage``: an h×w×3 uint8 crop."""
+    crop_h, crop_w = int(crop_size[0]), int(crop_size[1])
+    if resize_short < 1 or crop_h < 1 or crop_w < 1:
+        raise InputError(f"resize_short and crop_size must be positive, got {resize_short} and {crop_size}.")
+    height, width = image.shape[:2]
+    scale = resize_short / min(height, width)
+    keep = int(math.ceil(_CLASSIFY_MAX_RESIZED_LONG_SIDE / scale))
+    if width * scale > _CLASSIFY_MAX_RESIZED_LONG_SIDE and width > keep:
+        left = (width - keep) // 2
+        image = image[:, left:left + keep]
+    if height * scale > _CLASSIFY_MAX_RESIZED_LONG_SIDE and height > keep:
+        top = (height - keep) // 2
+        image = image[top:top + keep]
+    height, width = image.shape[:2]
+    new_w, new_h = int(round(width * scale)), int(round(height * scale))
+    resized = cv2.resize(image, (max(new_w, crop_w), max(new_h, crop_h)), interpolation=cv2.INTER_LINEAR)
+    top = (resized.shape[0] - crop_h) // 2
+    left = (resized.shape[1] - crop_w) // 2
+    return resized[top:top + crop_h, left:left + crop_w]
+
+
+def classify_preprocess(
+    image: np.ndarray,
+    resize_short: int = 256,
+    crop_size: tuple[int, int] = (224, 224),
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+    scale: float = 1 / 255,
+    rgb: bool = True,
+) -> np.ndarray:
+    """An image classifier's input (PaddleX's image classification pre-processing): 1×3×h×w float32.
+
+    The short side is resized to ``resize_short`` (bilinear), the centre
+    ``crop_size`` (height, width) is cut, channels turned to RGB when ``rgb``
+    (PaddleX reads classifier inputs as RGB), normalised with scale/mean/std
+    and transposed to NCHW.
+    """
+    image = _validate_image(image)
+    mean32, std32, scale32 = _validate_norm(mean, std, scale)
+    crop = _classify_resize_crop(image, int(resize_short), crop_size)
+    if rgb:
+        crop = crop[:, :, ::-1]
+    tensor = (crop.astype(np.float32) * scale32 - mean32) / std32
+    return np.ascontiguousarray(tensor.transpose(2, 0, 1)[None])
 
 
 def _rec_target_width(crops: Sequence[np.ndarray], image_shape, dynamic_width: bool) -> tuple[int, int]:

@@ -1,102 +1,105 @@
-"""Pipelines and ``create_pipeline``."""
+"""Pipelines: one table of them by PaddleX name, and ``create_pipeline``.
+
+Adding a pipeline: a folder ``hpi/pipelines/<name>/`` with ``config.py`` (its
+schema on :class:`hpi.pipelines.base.PipelineConfig`), ``pipeline.py`` (a
+:class:`hpi.pipelines.base.Pipeline` subclass: parameters, model slots,
+``predict_item``), a result class in ``hpi/results/``, a default
+``pipelines/<name>.yaml``, and one row below. ``create_pipeline``, the CLI,
+``hpi build`` and ``hpi benchmark`` read this table.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import HPIConfig, load_pipeline_config, ocr_config_from_dict
-from ..errors import ConfigError
+from ..config import load_pipeline_config
+from ..errors import ConfigError, did_you_mean
 
-PIPELINES = ("OCR",)
 
-# create_pipeline keyword → (config section, key). PaddleX/PaddleOCR constructor names.
-_INIT_OVERRIDES = {
-    "use_textline_orientation": (None, "use_textline_orientation"),
-    "use_doc_preprocessor": (None, "use_doc_preprocessor"),
-    "use_doc_orientation_classify": ("DocPreprocessor", "use_doc_orientation_classify"),
-    "use_doc_unwarping": ("DocPreprocessor", "use_doc_unwarping"),
-    "text_detection_model_name": ("TextDetection", "model_name"),
-    "text_detection_model_dir": ("TextDetection", "model_dir"),
-    "text_det_limit_side_len": ("TextDetection", "limit_side_len"),
-    "text_det_limit_type": ("TextDetection", "limit_type"),
-    "text_det_max_side_limit": ("TextDetection", "max_side_limit"),
-    "text_det_thresh": ("TextDetection", "thresh"),
-    "text_det_box_thresh": ("TextDetection", "box_thresh"),
-    "text_det_unclip_ratio": ("TextDetection", "unclip_ratio"),
-    "textline_orientation_model_name": ("TextLineOrientation", "model_name"),
-    "textline_orientation_model_dir": ("TextLineOrientation", "model_dir"),
-    "textline_orientation_batch_size": ("TextLineOrientation", "batch_size"),
-    "text_recognition_model_name": ("TextRecognition", "model_name"),
-    "text_recognition_model_dir": ("TextRecognition", "model_dir"),
-    "text_recognition_batch_size": ("TextRecognition", "batch_size"),
-    "text_rec_score_thresh": ("TextRecognition", "score_thresh"),
-    "backend": ("hpi_config", "backend"),
-    "precision": ("hpi_config", "precision"),
-    "threads": ("hpi_config", "threads"),
-    "measure": ("hpi_config", "measure"),
+@dataclass(frozen=True)
+class PipelineInfo:
+    """A pipeline hpi has: PaddleX's name, where its class is, and what it does."""
+
+    name: str
+    module: str  # hpi.pipelines.<module>
+    class_name: str
+    description: str
+
+    def load(self) -> type:
+        return getattr(importlib.import_module(f"{__name__}.{self.module}"), self.class_name)
+
+
+PIPELINES: dict[str, PipelineInfo] = {
+    info.name: info
+    for info in (
+        PipelineInfo("OCR", "ocr", "OCRPipeline",
+                     "text detection + recognition (+ page and textline orientation)"),
+        PipelineInfo("doc_preprocessor", "doc_preprocessor", "DocPreprocessorPipeline",
+                     "page orientation classification (0/90/180/270), page turned upright"),
+    )
 }
+
+
+def pipeline_class(name: str) -> type:
+    """The pipeline class for PaddleX's pipeline name; a clear error (with a close match) otherwise."""
+    try:
+        return PIPELINES[name].load()
+    except KeyError:
+        raise ConfigError(
+            f"Unknown pipeline {name!r}{did_you_mean(name, PIPELINES)}: hpi does not have it (yet). Available "
+            f"pipelines: {', '.join(PIPELINES)}; or give the path of a pipeline YAML."
+        ) from None
+
+
+def _is_path(pipeline: str | Path) -> bool:
+    text = str(pipeline)
+    return text.endswith((".yaml", ".yml")) or Path(text).is_file() or "/" in text
+
+
+def load_config(pipeline: str | Path = "OCR", config: Mapping | None = None,
+                overrides: Mapping[str, Any] | None = None):
+    """(pipeline class, checked config) for a name or YAML path (or a config mapping) and overrides."""
+    if config is not None:
+        if not isinstance(config, Mapping):
+            raise ConfigError(
+                f"config must be a mapping (a parsed pipeline YAML: {{'pipeline_name': 'OCR', ...}}), got "
+                f"{type(config).__name__} {config!r:.60}; to load a pipeline by name or YAML path, pass it "
+                "as the first argument: create_pipeline('OCR') or create_pipeline('./OCR.yaml')."
+            )
+        data, source = dict(config), "config"
+    else:
+        if not _is_path(pipeline) and str(pipeline) not in PIPELINES:
+            pipeline_class(str(pipeline))  # the "not available" error, with the table's names
+        data, source = load_pipeline_config(pipeline), str(pipeline)
+    name = data.get("pipeline_name")
+    if name is None:
+        raise ConfigError(f"{source}: the config has no pipeline_name; add e.g. 'pipeline_name: OCR'.")
+    cls = pipeline_class(name)
+    data = cls.apply_overrides(data, dict(overrides or {}))
+    return cls, cls.config_class.from_dict(data, source)
 
 
 def create_pipeline(
     pipeline: str | Path = "OCR",
     device: str | None = None,
-    config: dict | None = None,
+    config: Mapping | None = None,
     **overrides: Any,
 ):
     """Create a pipeline.
 
-    ``pipeline``: a name (``"OCR"``) or the path of a PaddleX-style YAML.
-    ``device``: ``"cpu"`` (default), ``"gpu"`` or ``"gpu:N"``.
-    ``config``: a config dict in place of the YAML.
-    ``overrides``: PaddleX's constructor parameters (``text_det_thresh``,
-    ``use_textline_orientation``, ``text_recognition_batch_size``, …) and hpi's
-    ``backend`` (auto|openvino|onnxruntime|paddle|tensorrt), ``precision``,
-    ``threads``, ``measure``.
+    ``pipeline``: a name from :data:`PIPELINES` (``"OCR"``, ``"doc_preprocessor"``) or the path of a
+    PaddleX-style YAML. ``device``: ``"cpu"`` (default), ``"gpu"`` or ``"gpu:N"``.
+    ``config``: a config mapping in place of the YAML. ``overrides``: the pipeline's constructor
+    parameters with PaddleX's names (``text_det_thresh``, ``use_textline_orientation``,
+    ``text_recognition_batch_size``, …) and hpi's ``backend`` (auto|openvino|onnxruntime|paddle|
+    tensorrt), ``precision``, ``threads``, ``measure``.
     """
-    data = dict(config) if config is not None else load_pipeline_config(pipeline)
-    unknown = sorted(set(overrides) - set(_INIT_OVERRIDES))
-    if unknown:
-        raise ConfigError(
-            f"Unknown create_pipeline argument{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}. "
-            f"Valid: device, config, {', '.join(_INIT_OVERRIDES)}."
-        )
-    data = _apply_overrides(data, {k: v for k, v in overrides.items() if v is not None})
-    name = data.get("pipeline_name")
-    if name != "OCR":
-        raise ConfigError(
-            f"Pipeline {name!r} is not available yet. Available pipelines: {', '.join(PIPELINES)}."
-        )
-    from .ocr import OCRPipeline
-
-    return OCRPipeline(ocr_config_from_dict(data, str(pipeline)), device=device)
+    cls, checked = load_config(pipeline, config, overrides)
+    return cls(checked, device=device)
 
 
-def _apply_overrides(data: dict, overrides: dict) -> dict:
-    data = {**data}
-    data["SubModules"] = {k: dict(v or {}) for k, v in (data.get("SubModules") or {}).items()}
-    data["hpi_config"] = dict(data.get("hpi_config") or {})
-    for key, value in overrides.items():
-        section, field = _INIT_OVERRIDES[key]
-        if section is None:
-            data[field] = value
-        elif section == "DocPreprocessor":
-            # PaddleOCR's constructor flags: the doc preprocessor runs when either is on.
-            sub = {k: dict(v or {}) for k, v in (data.get("SubPipelines") or {}).items()}
-            sub.setdefault("DocPreprocessor", {})[field] = value
-            data["SubPipelines"] = sub
-        elif section == "hpi_config":
-            data["hpi_config"][field] = value
-        else:
-            data["SubModules"].setdefault(section, {})[field] = value
-    if "use_doc_preprocessor" not in overrides and (
-        "use_doc_orientation_classify" in overrides or "use_doc_unwarping" in overrides
-    ):
-        doc = data["SubPipelines"]["DocPreprocessor"]
-        data["use_doc_preprocessor"] = bool(
-            doc.get("use_doc_orientation_classify", True) or doc.get("use_doc_unwarping", False)
-        )
-    return data
-
-
-__all__ = ["PIPELINES", "create_pipeline", "HPIConfig"]
+__all__ = ["PIPELINES", "PipelineInfo", "create_pipeline", "load_config", "pipeline_class"]

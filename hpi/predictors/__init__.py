@@ -1,8 +1,9 @@
 """One predictor per model task: pre-process → run → post-process."""
 
+from .base import Predictor
 from .doc_orientation import DocOrientationClassifier
 from .text_detection import TextDetector
 from .text_recognition import TextRecognizer
 from .textline_orientation import TextlineClassifier
 
-__all__ = ["DocOrientationClassifier", "TextDetector", "TextRecognizer", "TextlineClassifier"]
+__all__ = ["DocOrientationClassifier", "Predictor", "TextDetector", "TextRecognizer", "TextlineClassifier"]

@@ -10,6 +10,7 @@ from .. import kernels
 from ..backends.base import Runner
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
+from .base import Predictor
 
 
 @dataclass(frozen=True)
@@ -36,20 +37,17 @@ class DetParams:
         }
 
 
-class TextDetector:
+class TextDetector(Predictor):
     """Finds text regions. ``predict`` returns (polygons N×4×2 int32, scores N)."""
 
+    stage = "det"
+
     def __init__(self, runner: Runner, spec: ModelSpec) -> None:
-        self.runner = runner
-        self.spec = spec
-        self.input_name = runner.input_names[0]
+        super().__init__(runner, spec)
         # Runners with fixed shape limits (TensorRT profiles): the long side never exceeds what the
         # engines take, whatever max_side_limit says (PaddleX's 4000 > the 1920 of the det profiles).
-        self.max_side: int | None = None
-        limits = getattr(runner, "max_input_shape", None)
-        if callable(limits):
-            max_shape = limits(self.input_name)
-            self.max_side = int(min(max_shape[2], max_shape[3]))
+        shape = self.max_input_shape
+        self.max_side: int | None = int(min(shape[2], shape[3])) if shape else None
 
     def predict(self, image: np.ndarray, params: DetParams, times: StageTimes = NULL_TIMES):
         height, width = image.shape[:2]
@@ -61,9 +59,7 @@ class TextDetector:
                 image, params.limit_side_len, params.limit_type, max_side_limit,
                 self.spec.mean, self.spec.std, self.spec.scale,
             )
-        with times.stage("det.model"):
-            prob = self.runner.infer({self.input_name: tensor})
-            prob = next(iter(prob.values()))
+        prob = self.run(tensor, times)
         with times.stage("det.post"):
             boxes, scores = kernels.db_decode(
                 prob[0, 0], height, width, thresh=params.thresh, box_thresh=params.box_thresh,

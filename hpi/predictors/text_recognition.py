@@ -10,7 +10,9 @@ import numpy as np
 from .. import kernels
 from ..backends.base import Runner
 from ..models.registry import ModelSpec
+from ..models.resolve import locate_model
 from ..timing import NULL_TIMES, StageTimes
+from .base import Predictor
 
 
 # Largest batch as input columns at height 48 (batch size × padded width). Sorting by aspect ratio
@@ -24,12 +26,26 @@ MAX_BATCH_WIDTH = 3840
 WIDTH_BUCKET = 128
 
 
+def characters_from_model_dir(model_dir: str | Path) -> list[str] | None:
+    """The characters listed in a PaddleX rec model dir's inference.yml (PostProcess.character_dict)."""
+    import yaml
+
+    yml = Path(model_dir) / "inference.yml"
+    if not yml.is_file():
+        return None
+    data = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+    chars = (data.get("PostProcess") or {}).get("character_dict")
+    if isinstance(chars, list) and chars:
+        return [str(c) for c in chars]
+    return None
+
+
 def load_characters(dict_path: Path, use_space_char: bool = True) -> list[str]:
     lines = dict_path.read_text(encoding="utf-8").splitlines()
     return kernels.build_ctc_characters(lines, use_space_char=use_space_char)
 
 
-class TextRecognizer:
+class TextRecognizer(Predictor):
     """``predict(crops)`` returns [(text, score)] in the order of ``crops``.
 
     Crops are sorted by width/height so each batch pads little (PaddleX does
@@ -38,26 +54,39 @@ class TextRecognizer:
     all, so long lines go in smaller batches.
     """
 
+    stage = "rec"
+
     def __init__(
         self, runner: Runner, spec: ModelSpec, characters: list[str], batch_size: int = 6,
         max_batch_width: int = MAX_BATCH_WIDTH, width_bucket: int = WIDTH_BUCKET,
     ) -> None:
-        self.runner = runner
-        self.spec = spec
+        super().__init__(runner, spec)
         self.characters = characters
         self.batch_size = batch_size
         self.max_batch_width = max_batch_width
         self.width_bucket = width_bucket
-        self.input_name = runner.input_names[0]
         self.image_shape = tuple(spec.postprocess.get("image_shape", (3, 48, 320)))
         # Runners with fixed shape limits (TensorRT profiles) bound the batch and the width: wider
         # lines are squeezed to the widest width the engine takes rather than failing.
         self.max_width: int | None = None
-        limits = getattr(runner, "max_input_shape", None)
-        if callable(limits):
-            max_shape = limits(self.input_name)
-            self.batch_size = max(1, min(self.batch_size, int(max_shape[0])))
-            self.max_width = int(max_shape[3])
+        if self.max_input_shape:
+            self.batch_size = max(1, min(self.batch_size, int(self.max_input_shape[0])))
+            self.max_width = int(self.max_input_shape[3])
+
+    @classmethod
+    def from_module(cls, runner: Runner, spec: ModelSpec, module, artifacts=None) -> "TextRecognizer":
+        """Characters from the model dir's ``inference.yml`` (PaddleX's list, verbatim), else its dict file."""
+        use_space = bool(spec.postprocess.get("use_space_char", True))
+        listed = characters_from_model_dir(module.model_dir) if module.model_dir else None
+        if listed is not None:
+            # PaddleX uses the list verbatim; a list that already ends with the space gets no second one.
+            characters = kernels.build_ctc_characters(listed, use_space_char=use_space and listed[-1] != " ")
+        else:
+            dict_path = (artifacts.extra_files.get("dict") if artifacts is not None else None) or locate_model(
+                type(module)().model_name
+            ).extra_files["dict"]
+            characters = load_characters(dict_path, use_space)
+        return cls(runner, spec, characters, module.batch_size)
 
     def batches(self, crops: Sequence[np.ndarray]) -> list[tuple[np.ndarray, int]]:
         """(crop indices, batch width) per batch: crops sorted by aspect ratio, at most ``batch_size``
@@ -97,8 +126,7 @@ class TextRecognizer:
                     batch, (channels, height, self.max_width if squeeze else width),
                     self.spec.mean, self.spec.std, self.spec.scale, dynamic_width=not squeeze,
                 )
-            with times.stage("rec.model"):
-                probs = next(iter(self.runner.infer({self.input_name: tensor}).values()))
+            probs = self.run(tensor, times)
             with times.stage("rec.post"):
                 decoded = kernels.ctc_decode(probs, self.characters)
             for i, item in zip(indices, decoded):

@@ -10,9 +10,10 @@ from .. import kernels
 from ..backends.base import Runner
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
+from .base import Predictor
 
 
-class TextlineClassifier:
+class TextlineClassifier(Predictor):
     """``predict(crops)`` returns (label indices, scores); label 1 means upside down (180°).
 
     A line counts as upside down only when the model says 180° with a score
@@ -20,13 +21,17 @@ class TextlineClassifier:
     PaddleOCR): below it, the classifier flips upright lines too often.
     """
 
+    stage = "cls"
+
     def __init__(self, runner: Runner, spec: ModelSpec, batch_size: int = 6) -> None:
-        self.runner = runner
-        self.spec = spec
+        super().__init__(runner, spec)
         self.batch_size = batch_size
-        self.input_name = runner.input_names[0]
         self.image_shape = tuple(spec.postprocess.get("image_shape", (3, 48, 192)))
         self.cls_thresh = float(spec.postprocess.get("cls_thresh", 0.0))
+
+    @classmethod
+    def from_module(cls, runner: Runner, spec: ModelSpec, module, artifacts=None) -> "TextlineClassifier":
+        return cls(runner, spec, module.batch_size)
 
     def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES) -> tuple[list[int], list[float]]:
         labels: list[int] = []
@@ -37,8 +42,7 @@ class TextlineClassifier:
                 tensor = kernels.rec_preprocess(
                     batch, self.image_shape, self.spec.mean, self.spec.std, self.spec.scale, dynamic_width=False
                 )
-            with times.stage("cls.model"):
-                out = next(iter(self.runner.infer({self.input_name: tensor}).values()))
+            out = self.run(tensor, times)
             with times.stage("cls.post"):
                 for row in out:
                     label = int(row.argmax())

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-log = logging.getLogger("hpi")
+log = logging.getLogger(__name__)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -44,9 +44,34 @@ class ResultBase:
     def json(self) -> dict:
         raise NotImplementedError
 
+    def __getitem__(self, key: str):
+        """``res["rec_texts"]`` works as on PaddleX's dict results."""
+        return self.json["res"][key]
+
+    def keys(self):
+        return self.json["res"].keys()
+
+    def texts(self) -> list[str]:
+        """The short text form of the result (``hpi --texts_only`` prints it)."""
+        return []
+
     def print(self, indent: int = 4, ensure_ascii: bool = False) -> None:
         """Print ``.json`` (PaddleX's ``res.print()``)."""
         print(json.dumps(to_jsonable(self.json), indent=indent, ensure_ascii=ensure_ascii))
+
+    @property
+    def img(self) -> dict:
+        """The result's pictures by PaddleX's name (``{"ocr_res_img": PIL.Image}``)."""
+        return {}
+
+    def save_to_img(self, save_path: str | Path) -> Path | None:
+        """Write ``<stem>_<name>.png`` per picture (PaddleX's names) and return the first one's path."""
+        written = None
+        for name, picture in self.img.items():
+            target = output_file(save_path, self.stem, f"_{name}", ".png")
+            picture.save(target)
+            written = written or target
+        return written
 
     def save_to_json(self, save_path: str | Path, indent: int = 4, ensure_ascii: bool = False) -> Path:
         """Write ``<stem>_res.json`` (keys at top level, as PaddleX does) and return its path."""

@@ -2,48 +2,15 @@
 
 from __future__ import annotations
 
-import glob
 import logging
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .base import ResultBase, output_file
+from .base import ResultBase
+from .fonts import find_font
 
-log = logging.getLogger("hpi")
-
-# CJK-capable fonts from common Linux packages first (fonts-wqy-microhei, fonts-noto-cjk, ...).
-_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-)
-
-
-@lru_cache(maxsize=1)
-def find_font() -> str | None:
-    """A font for drawing recognised text: $HPI_FONT, then a CJK-capable system font, then DejaVu."""
-    import os
-
-    env = os.environ.get("HPI_FONT")
-    if env and Path(env).is_file():
-        return env
-    for pattern in _FONT_CANDIDATES:
-        found = glob.glob(pattern)
-        if found:
-            return found[0]
-    log.warning(
-        "No CJK-capable font found for drawing OCR results; Chinese text will show as boxes. "
-        "Install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei) or set HPI_FONT=/path/to/font.ttf."
-    )
-    return None
+log = logging.getLogger(__name__)
 
 
 class OCRResult(ResultBase):
@@ -121,23 +88,14 @@ class OCRResult(ResultBase):
             }
         }
 
-    def __getitem__(self, key: str):
-        """``res["rec_texts"]`` works as on PaddleX's dict results."""
-        return self.json["res"][key]
-
-    def keys(self):
-        return self.json["res"].keys()
+    def texts(self) -> list[str]:
+        return list(self.rec_texts)
 
     @property
     def img(self) -> dict:
-        """``{"ocr_res_img": PIL.Image}``: boxes on the left, recognised text on the right."""
+        """``{"ocr_res_img": PIL.Image}``: boxes on the left, recognised text on the right (``save_to_img``
+        writes it as ``<stem>_ocr_res_img.png``)."""
         return {"ocr_res_img": self._render()}
-
-    def save_to_img(self, save_path: str | Path) -> Path:
-        """Write ``<stem>_ocr_res_img.png`` and return its path."""
-        target = output_file(save_path, self.stem, "_ocr_res_img", ".png")
-        self._render().save(target)
-        return target
 
     def _render(self):
         from PIL import Image, ImageDraw, ImageFont

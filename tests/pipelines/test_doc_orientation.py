@@ -93,20 +93,22 @@ def test_preprocess_is_paddlex_recipe(classifier):
 
 
 def test_very_long_image_is_cut_to_the_centre_first(classifier, monkeypatch):
-    from hpi.predictors import doc_orientation
+    import cv2
+
+    from hpi.kernels import _reference  # the classifier's resize/crop kernel (both backends use it)
 
     rng = np.random.default_rng(0)
     strip = rng.integers(0, 256, (40, 12000, 3), dtype=np.uint8)
     resized_from = []
-    real_resize = doc_orientation.cv2.resize
+    real_resize = cv2.resize
 
     def spy(image, *args, **kwargs):
         resized_from.append(image.shape[1])
         return real_resize(image, *args, **kwargs)
 
-    monkeypatch.setattr(doc_orientation.cv2, "resize", spy)
+    monkeypatch.setattr(cv2, "resize", spy)
     cut = classifier.preprocess(strip)  # resized long side would be 76800 px
-    monkeypatch.setattr(doc_orientation, "_MAX_RESIZED_LONG_SIDE", 10 ** 9)
+    monkeypatch.setattr(_reference, "_CLASSIFY_MAX_RESIZED_LONG_SIDE", 10 ** 9)
     full = classifier.preprocess(strip)
     assert resized_from == [320, 12000]  # 2048 / 6.4 source columns around the centre, then all of them
     assert cut.shape == full.shape == (1, 3, 224, 224)
@@ -234,17 +236,17 @@ SubModules:
 
 
 def test_config_round_trip_with_doc_preprocessor():
-    from hpi.config import ocr_config_from_dict, ocr_config_to_dict
+    from hpi.pipelines.ocr import OCRConfig
 
-    config = ocr_config_from_dict(yaml.safe_load(PADDLEX_DOC_YAML))
+    config = OCRConfig.from_dict(yaml.safe_load(PADDLEX_DOC_YAML))
     assert config.use_doc_preprocessor is True
     doc = config.doc_preprocessor
     assert doc.use_doc_orientation_classify is True and doc.use_doc_unwarping is False
     assert doc.doc_orientation_classify.model_name == "PP-LCNet_x1_0_doc_ori"
     assert doc.doc_unwarping is not None and doc.doc_unwarping.model_name == "UVDoc"
-    dumped = ocr_config_to_dict(config)
+    dumped = config.to_dict()
     assert dumped["SubPipelines"]["DocPreprocessor"]["SubModules"]["DocUnwarping"]["model_name"] == "UVDoc"
-    assert ocr_config_from_dict(yaml.safe_load(yaml.safe_dump(dumped))) == config
+    assert OCRConfig.from_dict(yaml.safe_load(yaml.safe_dump(dumped))) == config
 
 
 @pytest.mark.parametrize(
@@ -266,13 +268,13 @@ def test_config_round_trip_with_doc_preprocessor():
     ],
 )
 def test_bad_doc_preprocessor_configs(mutate, message):
-    from hpi.config import ocr_config_from_dict
+    from hpi.pipelines.ocr import OCRConfig
     from hpi.errors import ConfigError
 
     data = yaml.safe_load(PADDLEX_DOC_YAML)
     mutate(data)
     with pytest.raises(ConfigError, match=message):
-        ocr_config_from_dict(data)
+        OCRConfig.from_dict(data)
 
 
 def test_config_switch_lazy_load_and_per_call_override(ocr_page):
@@ -287,14 +289,14 @@ def test_config_switch_lazy_load_and_per_call_override(ocr_page):
     data["SubPipelines"]["DocPreprocessor"]["use_doc_unwarping"] = True
     turned = np.ascontiguousarray(np.rot90(ocr_page.image, 3))
     with create_pipeline(config=data, device="cpu") as pipeline:
-        assert pipeline._doc_orientation_classifier is None
+        assert pipeline.doc_preprocessor.loaded("doc_orientation") is None
         assert "doc_preprocessor_res" not in next(pipeline.predict(turned)).json["res"]
-        assert pipeline._doc_orientation_classifier is None
+        assert pipeline.doc_preprocessor.loaded("doc_orientation") is None
         with pytest.raises(ConfigError, match="use_doc_unwarping: True, but document unwarping"):
             next(pipeline.predict(turned, use_doc_orientation_classify=True))
         result = next(pipeline.predict(turned, use_doc_orientation_classify=True, use_doc_unwarping=False))
         assert result.json["res"]["doc_preprocessor_res"]["angle"] == 90
-        assert pipeline._doc_orientation_classifier is not None
+        assert pipeline.doc_preprocessor.loaded("doc_orientation") is not None
 
     with create_pipeline(config=yaml.safe_load(PADDLEX_DOC_YAML), device="cpu") as pipeline:
         assert "doc_orientation" in pipeline.describe_backends()
@@ -307,13 +309,13 @@ def test_config_switch_lazy_load_and_per_call_override(ocr_page):
 
 def test_constructor_flags_like_paddleocr():
     """create_pipeline(use_doc_orientation_classify=...) as PaddleOCR's constructor takes it."""
-    from hpi.config import load_pipeline_config, ocr_config_from_dict
+    from hpi.config import load_pipeline_config
+    from hpi.pipelines.ocr import OCRConfig, OCRPipeline
     from hpi.errors import ConfigError
-    from hpi.pipelines import _apply_overrides
 
-    on = ocr_config_from_dict(_apply_overrides(load_pipeline_config("OCR"), {"use_doc_orientation_classify": True}))
+    on = OCRConfig.from_dict(OCRPipeline.apply_overrides(load_pipeline_config("OCR"), {"use_doc_orientation_classify": True}))
     assert on.use_doc_preprocessor and on.doc_preprocessor.use_doc_orientation_classify
-    off = ocr_config_from_dict(_apply_overrides(load_pipeline_config("OCR"), {"use_doc_orientation_classify": False}))
+    off = OCRConfig.from_dict(OCRPipeline.apply_overrides(load_pipeline_config("OCR"), {"use_doc_orientation_classify": False}))
     assert not off.use_doc_preprocessor
     with pytest.raises(ConfigError, match="use_doc_unwarping"):
-        ocr_config_from_dict(_apply_overrides(load_pipeline_config("OCR"), {"use_doc_unwarping": True}))
+        OCRConfig.from_dict(OCRPipeline.apply_overrides(load_pipeline_config("OCR"), {"use_doc_unwarping": True}))

@@ -169,7 +169,8 @@ def test_a_failure_inside_the_engine_on_one_image_does_not_end_the_batch(ocr_pip
     """Not only unreadable files: a backend or kernel failing on one image is reported, the rest go on."""
     from hpi.errors import BackendError
 
-    real = ocr_pipeline.text_detector.predict
+    detector = ocr_pipeline.predictor("text_detection")
+    real = detector.predict
     calls = {"n": 0}
 
     def flaky(image, params, times):
@@ -180,7 +181,7 @@ def test_a_failure_inside_the_engine_on_one_image_does_not_end_the_batch(ocr_pip
             raise RuntimeError("simulated bug")
         return real(image, params, times)
 
-    monkeypatch.setattr(ocr_pipeline.text_detector, "predict", flaky)
+    monkeypatch.setattr(detector, "predict", flaky)
     results = list(ocr_pipeline.predict([text_image.image] * 4))
     assert [r.ok for r in results] == [True, False, False, True]
     assert "simulated: the det backend failed" in str(results[1].error)

@@ -1,0 +1,254 @@
+"""The Pipeline base: what every pipeline repeats, written once.
+
+A pipeline subclass declares its PaddleX name, config class, parameters
+(:mod:`hpi.pipelines.params`) and model slots, and implements
+:meth:`Pipeline.predict_item` for one decoded image. The base owns input
+iteration (:mod:`hpi.inputs`), per-input error isolation (:class:`ErrorResult`,
+``on_error``), per-call parameter checking, lazy predictor loading per slot
+(registry name, PaddleX model dir or ``.onnx`` file → backend runner →
+predictor), sub-pipelines, ``describe()``, ``close()`` and the context manager.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Iterator, Mapping
+
+from ..backends.export_check import prepare_model
+from ..backends.select import choose_runner
+from ..config import ConfigBase, HPIConfig, get_path, section
+from ..device import Device, parse_device
+from ..errors import ConfigError, HPIError
+from ..inputs import InputItem, iter_items
+from ..models.registry import MODELS, ModelSpec
+from ..results import ErrorResult
+from .modules import ModuleConfig
+from .params import Param, apply_overrides, given_call_params, resolve_call
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineConfig(ConfigBase):
+    """What every pipeline config has: PaddleX's ``pipeline_name`` and hpi's ``hpi_config``."""
+
+    IGNORED_KEYS: ClassVar[tuple[str, ...]] = ("use_hpip",)
+
+    pipeline_name: str = ""  # subclasses default it to their PaddleX name
+    hpi_config: HPIConfig = section(HPIConfig)
+
+    def check(self, where: str, nested: bool) -> None:
+        expected = next(f.default for f in fields(self) if f.name == "pipeline_name")
+        if self.pipeline_name != expected:
+            label = f"{where}.pipeline_name" if where else "pipeline_name"
+            raise ConfigError(f"{label} is {self.pipeline_name!r}; it must be {expected!r}.")
+
+
+@dataclass(frozen=True)
+class ModelSlot:
+    """A model a pipeline may load: where its module config is, and the predictor that runs it."""
+
+    config: str  # attribute of the pipeline config holding the ModuleConfig
+    predictor: type  # has ``from_module(runner, spec, module_config, artifacts)``
+
+
+class Pipeline:
+    """Base of every pipeline. Create pipelines with :func:`hpi.create_pipeline`.
+
+    A pipeline object may be used from several threads at once: per-call
+    parameters are arguments, never stored state; predictors load once under
+    a lock; the runners are thread-safe (README, "Threads").
+    """
+
+    name: ClassVar[str] = ""
+    config_class: ClassVar[type[PipelineConfig]] = PipelineConfig
+    params: ClassVar[tuple[Param, ...]] = ()
+    models: ClassVar[Mapping[str, ModelSlot]] = {}
+    # Sub-pipeline attribute → (pipeline class, attribute of its config in this pipeline's config).
+    subpipelines: ClassVar[Mapping[str, tuple[type, str]]] = {}
+
+    def __init__(self, config: PipelineConfig, device: str | Device | None = None,
+                 parent: Pipeline | None = None) -> None:
+        self.config = config
+        self.device = device if isinstance(device, Device) else parse_device(device)
+        self.parent = parent
+        # A sub-pipeline runs with its parent's hpi settings, as in PaddleX.
+        self.hpi_config = parent.hpi_config if parent is not None else config.hpi_config
+        self._predictors: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._children: dict[str, Pipeline] = {}
+        for attribute, (child_class, config_attribute) in self.subpipelines.items():
+            child = child_class(getattr(config, config_attribute), self.device, parent=self)
+            self._children[attribute] = child
+            setattr(self, attribute, child)
+        if parent is None:  # inside a parent, the parent decides what loads when
+            for path in self.startup_slots(config):
+                self.predictor_at(path)
+
+    # -- creation -----------------------------------------------------------------------------------------
+    @classmethod
+    def apply_overrides(cls, data: dict, overrides: Mapping[str, Any]) -> dict:
+        """``create_pipeline``'s keyword overrides written into the raw config mapping."""
+        return apply_overrides(data, cls.params, overrides)
+
+    @classmethod
+    def startup_slots(cls, config: PipelineConfig) -> list[tuple[str, ...]]:
+        """Slot paths loaded at creation, the others load on first use: ``("text_detection",)``, or
+        ``("doc_preprocessor", "doc_orientation")`` for a sub-pipeline's. Default: every own slot."""
+        return [(slot,) for slot in cls.models]
+
+    @classmethod
+    def module_config_for(cls, config: PipelineConfig, path: tuple[str, ...]) -> ModuleConfig:
+        """The module config of a slot path in ``config`` (no pipeline needed: ``hpi benchmark`` uses it)."""
+        if len(path) > 1:
+            child_class, attribute = cls.subpipelines[path[0]]
+            return child_class.module_config_for(getattr(config, attribute), path[1:])
+        return getattr(config, cls.models[path[0]].config)
+
+    @classmethod
+    def slot_paths(cls) -> list[tuple[str, ...]]:
+        """Every slot path this pipeline may load, its sub-pipelines' included (``hpi build`` builds them all)."""
+        paths = [(slot,) for slot in cls.models]
+        for attribute, (child_class, _) in cls.subpipelines.items():
+            paths += [(attribute, *path) for path in child_class.slot_paths()]
+        return paths
+
+    def predictor_at(self, path: tuple[str, ...]):
+        """The predictor of a slot path (see :meth:`startup_slots`)."""
+        return self._children[path[0]].predictor_at(path[1:]) if len(path) > 1 else self.predictor(path[0])
+
+    # -- models -------------------------------------------------------------------------------------------
+    def module_config(self, slot: str) -> ModuleConfig:
+        return getattr(self.config, self.models[slot].config)
+
+    def predictor(self, slot: str):
+        """The predictor of ``slot``, loaded on first use (once, also when threads race for it)."""
+        predictor = self._predictors.get(slot)
+        if predictor is None:
+            with self._lock:
+                predictor = self._predictors.get(slot)
+                if predictor is None:
+                    predictor = self._load(slot)
+                    self._predictors[slot] = predictor
+        return predictor
+
+    def loaded(self, slot: str):
+        """The predictor of ``slot`` if it has been loaded, else None."""
+        return self._predictors.get(slot)
+
+    def _load(self, slot: str):
+        module = self.module_config(slot)
+        artifacts, spec = resolve_module_model(module)
+        hpi = self.hpi_config
+        runner = choose_runner(
+            artifacts, device=self.device, backend=hpi.backend, threads=hpi.threads,
+            precision=hpi.precision, measure=hpi.measure, backend_config=hpi.backend_config,
+        )
+        return self.models[slot].predictor.from_module(runner, spec, module, artifacts)
+
+    # -- prediction ---------------------------------------------------------------------------------------
+    def prepare_call(self, params: dict[str, Any], given: set[str]) -> Any:
+        """The checked per-call parameters (``None`` → config value) in the form :meth:`predict_item` takes."""
+        return params
+
+    def predict_item(self, item: InputItem, call: Any):
+        """The result of one decoded image (``item.image``, BGR uint8)."""
+        raise NotImplementedError
+
+    def predict(self, input: Any, on_error: str | None = None, **params) -> Iterator:
+        """Run the pipeline on each image of ``input``; yields one result per image (per page for PDFs).
+
+        ``input``: an image or PDF path, a directory, a numpy array (H×W×3 BGR
+        uint8) or a list of those. A bad input raises :class:`InputError`
+        when it is the only input; inside a batch it is yielded as an
+        :class:`ErrorResult` and the rest go on (``on_error="raise"`` or
+        ``"report"`` overrides this). ``params``: the pipeline's per-call
+        parameters (PaddleX's names); ``None`` means the config's value.
+        """
+        if on_error not in (None, "raise", "report"):
+            raise ConfigError(f"on_error is {on_error!r}; use 'raise' or 'report'.")
+        call = self.prepare_call(resolve_call(self.config, self.params, params),
+                                 given_call_params(self.params, params))
+        return self._predict_items(input, on_error, call)
+
+    def _predict_items(self, input: Any, on_error: str | None, call: Any) -> Iterator:
+        items, is_batch = iter_items(input)
+        mode = on_error or ("report" if is_batch else "raise")
+        for item in items:
+            if item.error is None:
+                try:
+                    yield self.predict_item(item, call)
+                    continue
+                except HPIError as exc:  # unreadable input, a backend failing on this image, ...
+                    item.error = exc
+                except Exception as exc:  # a bug on one image must not end a long batch either
+                    if mode == "raise":
+                        raise
+                    item.error = HPIError(
+                        f"{item.input_path or item.stem}: processing failed ({type(exc).__name__}: {exc})"
+                    )
+            if mode == "raise":
+                raise item.error
+            log.warning("Skipped %s: %s", item.input_path or item.stem, item.error)
+            yield ErrorResult(item.input_path, item.page_index, item.error, item.stem)
+
+    def __call__(self, input: Any, on_error: str | None = None, **params) -> Iterator:
+        return self.predict(input, on_error=on_error, **params)
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+    def describe(self) -> dict[str, str]:
+        """Slot → backend description of every loaded model (sub-pipelines included)."""
+        out = {slot: predictor.runner.describe() for slot, predictor in self._predictors.items()}
+        for child in self._children.values():
+            out.update(child.describe())
+        return out
+
+    describe_backends = describe
+
+    def close(self) -> None:
+        """Release every runner (sub-pipelines included). The pipeline cannot predict afterwards."""
+        with self._lock:
+            for predictor in self._predictors.values():
+                predictor.runner.deactivate()
+            for child in self._children.values():
+                child.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def resolve_module_model(module: ModuleConfig):
+    """(artifacts, spec) for a module's model: a registry name, or a user's model dir / .onnx file.
+
+    User models take their facts (mean/std, shapes) from the task's default
+    registry model unless their ``inference.yml`` names a known model.
+    """
+    task = module.TASK
+    default_spec: ModelSpec | None = MODELS.get(type(module)().model_name)
+    if module.model_dir:
+        artifacts = prepare_model(module.model_dir, default_spec=default_spec)
+    elif module.model_name in MODELS:
+        spec = MODELS[module.model_name]
+        if spec.task != task:
+            raise ConfigError(f"Model {module.model_name!r} is a {spec.task} model, not {task}.")
+        artifacts = prepare_model(module.model_name)
+    else:
+        known = ", ".join(n for n, s in MODELS.items() if s.task == task and s.status == "used")
+        raise ConfigError(
+            f"No weights for {task} model {module.model_name!r}: hpi ships {known or 'none yet'}. Set model_name "
+            f"to one of those, or set model_dir to your own PaddleX model directory or .onnx file."
+        )
+    return artifacts, artifacts.spec or default_spec
+
+
+def or_default(value: Any, default: Any) -> Any:
+    """``value`` unless it is None (0.0 and False are values)."""
+    return default if value is None else value
+
+
+__all__ = ["ModelSlot", "Pipeline", "PipelineConfig", "or_default", "get_path", "resolve_module_model"]

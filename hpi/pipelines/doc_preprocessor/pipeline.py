@@ -1,0 +1,86 @@
+"""The document preprocessor: classify a page's orientation, turn it upright (PaddleX's ``doc_preprocessor``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import ConfigError
+from ...inputs import InputItem
+from ...predictors import DocOrientationClassifier
+from ...predictors.doc_orientation import rotate_upright
+from ...results import DocPreprocessorResult
+from ...timing import NULL_TIMES, StageTimes
+from ..base import ModelSlot, Pipeline, or_default
+from ..params import Param
+from .config import DocPreprocessorConfig
+
+_DOC_ORI = ("SubModules", "DocOrientationClassify")
+
+PARAMS = (
+    Param("use_doc_orientation_classify", ("use_doc_orientation_classify",),
+          "classify the page as 0/90/180/270 and turn it upright", call=True),
+    Param("use_doc_unwarping", ("use_doc_unwarping",), "flatten a curved page (not supported yet)", call=True,
+          unsupported="document unwarping (UVDoc)"),
+    Param("doc_orientation_classify_model_name", (*_DOC_ORI, "model_name"), "document orientation model name"),
+    Param("doc_orientation_classify_model_dir", (*_DOC_ORI, "model_dir"),
+          "your PaddleX document orientation model directory or .onnx file"),
+)
+
+
+class DocPreprocessorPipeline(Pipeline):
+    """PaddleX's ``doc_preprocessor`` on hpi's engine; also the ``DocPreprocessor`` inside OCR.
+
+    The angle is the counter-clockwise turn that makes the page upright
+    (PP-LCNet_x1_0_doc_ori: 0/90/180/270); the turned page is ``rot_img`` and,
+    with no unwarping, ``output_img``.
+    """
+
+    name = "doc_preprocessor"
+    config_class = DocPreprocessorConfig
+    params = PARAMS
+    models = {"doc_orientation": ModelSlot("doc_orientation_classify", DocOrientationClassifier)}
+
+    @classmethod
+    def startup_slots(cls, config: DocPreprocessorConfig) -> list[tuple[str, ...]]:
+        return [("doc_orientation",)] if config.use_doc_orientation_classify else []
+
+    def model_settings(self, use_doc_orientation_classify: bool | None = None,
+                       use_doc_unwarping: bool | None = None) -> dict[str, bool]:
+        """PaddleX's model settings of one call (None: the config's value); unwarping is refused."""
+        settings = {
+            "use_doc_orientation_classify": bool(or_default(use_doc_orientation_classify,
+                                                            self.config.use_doc_orientation_classify)),
+            "use_doc_unwarping": bool(or_default(use_doc_unwarping, self.config.use_doc_unwarping)),
+        }
+        if settings["use_doc_unwarping"]:
+            raise ConfigError(
+                "The doc preprocessor would run with SubPipelines.DocPreprocessor.use_doc_unwarping: True, but "
+                "document unwarping (UVDoc) is not supported by hpi; set it to False in the config or pass "
+                "use_doc_unwarping=False."
+            )
+        return settings
+
+    def prepare_call(self, params: dict[str, Any], given: set[str]) -> dict[str, bool]:
+        return self.model_settings(params["use_doc_orientation_classify"], params["use_doc_unwarping"])
+
+    def process(self, image: np.ndarray, settings: dict[str, bool], times: StageTimes = NULL_TIMES,
+                item: InputItem | None = None) -> DocPreprocessorResult:
+        """One BGR page through the preprocessor with ``settings`` (from :meth:`model_settings`)."""
+        angle, rotated = -1, image  # -1: orientation not classified (PaddleX)
+        if settings["use_doc_orientation_classify"]:
+            angle, _ = self.predictor("doc_orientation").predict(image, times)
+            with times.stage("doc_ori.post"):
+                rotated = rotate_upright(image, angle)
+        return DocPreprocessorResult(
+            input_path=item.input_path if item else None, page_index=item.page_index if item else None,
+            input_img=image, model_settings=settings, angle=angle, rot_img=rotated, output_img=rotated,
+            stem=item.stem if item else "result",
+        )
+
+    def predict_item(self, item: InputItem, call: dict[str, bool]) -> DocPreprocessorResult:
+        times = StageTimes()
+        result = self.process(item.image, call, times, item)
+        result.timings_ms = times.as_ms()
+        return result

@@ -1,0 +1,94 @@
+"""Module configs shared by pipelines: PaddleX's ``SubModules`` entries, one class per model task.
+
+A module config names its model (``model_name`` from hpi's registry, or
+``model_dir``: a PaddleX model directory or an ``.onnx`` file) and the task's
+settings. Pipelines embed them with :func:`hpi.config.submodule`; the same
+``TextDetection`` section serves OCR, and later table and seal recognition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import ConfigBase, setting
+from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ModuleConfig(ConfigBase):
+    """What every module has: its PaddleX module name, the model and a batch size."""
+
+    TASK = ""  # the registry task of its model (hpi.models.registry.ModelSpec.task)
+
+    module_name: str = ""
+    model_name: str = ""
+    model_dir: str | None = setting(None, help="a PaddleX model directory or an .onnx file (overrides model_name)")
+
+
+@dataclass(frozen=True)
+class TextDetectionConfig(ModuleConfig):
+    TASK = "text_detection"
+
+    module_name: str = "text_detection"
+    model_name: str = "PP-OCRv4_mobile_det"
+    limit_side_len: int = setting(64, positive=True, help="side length the image is resized against")
+    limit_type: str = setting("min", choices=("min", "max"), help="min: short side ≥ limit; max: long side ≤ limit")
+    max_side_limit: int = setting(4000, positive=True, help="cap on the resized long side")
+    thresh: float = setting(0.3, range=(0.0, 1.0), help="DB probability threshold of text pixels")
+    box_thresh: float = setting(0.6, range=(0.0, 1.0), help="minimum mean probability of a kept box")
+    unclip_ratio: float = setting(2.0, positive=True, help="how far boxes are grown around the text")
+    box_type: str = "quad"
+    score_mode: str = setting("fast", choices=("fast", "slow"))
+    batch_size: int = setting(1, positive=True)  # PaddleX accepts it; detection runs one image at a time
+
+    def check(self, where: str, nested: bool) -> None:
+        if self.box_type != "quad":
+            raise ConfigError(
+                f"{where}.box_type is {self.box_type!r}; the OCR pipeline supports 'quad' only "
+                "(curved-text polygons are decoded by hpi.kernels.db_decode but not cropped yet)."
+            )
+
+
+@dataclass(frozen=True)
+class TextLineOrientationConfig(ModuleConfig):
+    TASK = "textline_orientation"
+
+    module_name: str = "textline_orientation"
+    model_name: str = "PP-OCRv2_mobile_textline_ori"
+    batch_size: int = setting(6, positive=True, help="text lines per classifier batch")
+
+
+@dataclass(frozen=True)
+class TextRecognitionConfig(ModuleConfig):
+    TASK = "text_recognition"
+
+    module_name: str = "text_recognition"
+    model_name: str = "PP-OCRv4_mobile_rec"
+    batch_size: int = setting(6, positive=True, help="text lines per recognition batch")
+    score_thresh: float = setting(0.0, range=(0.0, 1.0), help="lines scored below this are dropped")
+
+
+@dataclass(frozen=True)
+class DocOrientationClassifyConfig(ModuleConfig):
+    TASK = "doc_orientation"
+
+    module_name: str = "doc_text_orientation"
+    model_name: str = "PP-LCNet_x1_0_doc_ori"
+    batch_size: int = setting(1, positive=True)  # PaddleX accepts it; one page is classified at a time
+
+
+@dataclass(frozen=True)
+class DocUnwarpingConfig(ModuleConfig):
+    """Kept for PaddleX round trips only: hpi has no unwarping model (UVDoc has no weights on PyPI)."""
+
+    TASK = "image_unwarping"
+
+    module_name: str = "image_unwarping"
+    model_name: str = "UVDoc"
+    batch_size: int = setting(1, positive=True)
+
+
+__all__ = [
+    "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "TextDetectionConfig",
+    "TextLineOrientationConfig", "TextRecognitionConfig",
+]

@@ -1,0 +1,40 @@
+"""The predictor base: one model task as pre-process → runner → post-process."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..backends.base import Runner
+from ..models.registry import ModelSpec
+from ..timing import NULL_TIMES, StageTimes
+
+
+class Predictor:
+    """Runs one model for its task. Subclasses set ``stage`` (the prefix of their timings: ``det``,
+    ``rec``, ...) and implement ``predict``; :meth:`run` times the model call as ``<stage>.model``.
+
+    ``max_input_shape`` is the runner's largest input shape when it has one
+    (TensorRT profiles), else None: predictors keep their inputs inside it.
+    """
+
+    stage: ClassVar[str] = "model"
+
+    def __init__(self, runner: Runner, spec: ModelSpec) -> None:
+        self.runner = runner
+        self.spec = spec
+        self.input_name = runner.input_names[0]
+        limits = getattr(runner, "max_input_shape", None)
+        shape = limits(self.input_name) if callable(limits) else None
+        self.max_input_shape: tuple[int, ...] | None = tuple(int(d) for d in shape) if shape else None
+
+    @classmethod
+    def from_module(cls, runner: Runner, spec: ModelSpec, module: Any, artifacts: Any = None) -> "Predictor":
+        """The predictor for a pipeline's module config (subclasses read their settings from it)."""
+        return cls(runner, spec)
+
+    def run(self, tensor: np.ndarray, times: StageTimes = NULL_TIMES) -> np.ndarray:
+        """The model's first output for ``tensor``."""
+        with times.stage(f"{self.stage}.model"):
+            return self.runner.infer_one(tensor)

@@ -1,0 +1,52 @@
+"""The image-classifier pre-processing kernel (resize short side, centre crop, RGB, normalise, NCHW)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from .conftest import requires_compiled
+
+
+def _images():
+    rng = np.random.default_rng(0)
+    from rendering import PAGE_TEXTS, latin_fonts, render_lines
+
+    out = [rng.integers(0, 256, (300, 500, 3), dtype=np.uint8),  # landscape noise
+           rng.integers(0, 256, (700, 240, 3), dtype=np.uint8),  # portrait
+           rng.integers(0, 256, (40, 12000, 3), dtype=np.uint8),  # a strip: centre cut first
+           rng.integers(0, 256, (100, 100, 3), dtype=np.uint8)]  # upscaled
+    fonts = latin_fonts()
+    if fonts:
+        out.append(render_lines(PAGE_TEXTS, fonts[0], size=24).image)
+    return out
+
+
+@requires_compiled
+def test_compiled_equals_reference_exactly(compiled, reference):
+    for image in _images():
+        for rgb in (True, False):
+            expected = reference.classify_preprocess(image, 256, (224, 224), rgb=rgb)
+            got = compiled.classify_preprocess(image, 256, (224, 224), rgb=rgb)
+            assert got.shape == expected.shape == (1, 3, 224, 224)
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_recipe(kernels):
+    image = np.zeros((512, 1024, 3), np.uint8)
+    image[:, :, 2] = 255  # red in BGR
+    tensor = kernels.classify_preprocess(image, 256, (224, 224))
+    np.testing.assert_allclose(tensor[0, 0], (1.0 - 0.485) / 0.229, rtol=1e-5)  # channel 0 is R
+    np.testing.assert_allclose(tensor[0, 2], -0.406 / 0.225, rtol=1e-5)
+    bgr = kernels.classify_preprocess(image, 256, (224, 224), rgb=False)
+    np.testing.assert_allclose(bgr[0, 2], (1.0 - 0.406) / 0.225, rtol=1e-5)
+    assert kernels.classify_preprocess(image, 64, (48, 32)).shape == (1, 3, 48, 32)
+
+
+def test_bad_inputs_are_input_errors(kernels):
+    from hpi.errors import InputError
+
+    with pytest.raises(InputError, match="uint8"):
+        kernels.classify_preprocess(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(InputError, match="positive"):
+        kernels.classify_preprocess(np.zeros((10, 10, 3), np.uint8), 0)
