@@ -4,8 +4,8 @@ These define the semantics (PaddleOCR / PaddleX pre- and post-processing) that t
 compiled kernels in ``kernels/*.pyx`` must reproduce; the test suite compares the two.
 ``HPI_PURE_PYTHON=1`` makes the engine use these everywhere.
 
-Input handling shared with the compiled faces lives here too (``_validate_*``), so both
-backends accept and reject exactly the same inputs.
+Input handling shared with the compiled faces is in ``_validation`` and DB post-processing in
+``_reference_db``; both are re-exported here, so both backends accept and reject the same inputs.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Sequence
 
 import cv2
 import numpy as np
-import pyclipper
 
 from ..errors import InputError
 
@@ -31,122 +30,26 @@ __all__ = [
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-DB_MIN_SIZE = 3  # PaddleOCR DBPostProcess.min_size
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def _validate_image(image, what: str = "image") -> np.ndarray:
-    """An H×W×3 uint8 C-contiguous BGR image; gray and BGRA are converted."""
-    if not isinstance(image, np.ndarray):
-        raise InputError(f"{what} must be a numpy array, got {type(image).__name__}.")
-    if image.dtype != np.uint8:
-        raise InputError(
-            f"{what} must be uint8 (as cv2.imread returns), got dtype {image.dtype}; "
-            "convert it with np.clip(x, 0, 255).astype(np.uint8)."
-        )
-    if image.ndim == 2:
-        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_GRAY2BGR)
-    elif image.ndim == 3 and image.shape[2] == 1:
-        image = cv2.cvtColor(np.ascontiguousarray(image[:, :, 0]), cv2.COLOR_GRAY2BGR)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGRA2BGR)
-    elif not (image.ndim == 3 and image.shape[2] == 3):
-        raise InputError(f"{what} must be H×W×3 (BGR), H×W (gray) or H×W×4 (BGRA), got shape {image.shape}.")
-    if image.shape[0] < 1 or image.shape[1] < 1:
-        raise InputError(f"{what} is empty (shape {image.shape}); it needs at least 1×1 pixels.")
-    return np.ascontiguousarray(image)
-
-
-def _validate_norm(mean, std, scale) -> tuple[np.ndarray, np.ndarray, np.float32]:
-    mean32 = np.asarray(mean, dtype=np.float32).reshape(-1)
-    std32 = np.asarray(std, dtype=np.float32).reshape(-1)
-    if mean32.size != 3 or std32.size != 3:
-        raise InputError(f"mean and std need 3 values (one per channel), got {mean!r} and {std!r}.")
-    if not np.all(np.isfinite(std32)) or np.any(std32 == 0) or not np.all(np.isfinite(mean32)):
-        raise InputError(f"std must be finite and non-zero and mean finite, got mean={mean!r} std={std!r}.")
-    return mean32, std32, np.float32(scale)
-
-
-def _det_resize_shape(h: int, w: int, limit_side_len: int, limit_type: str, max_side_limit: int) -> tuple[int, int]:
-    """PaddleX DetResizeForTest (resize_image_type0): the network input size (h, w)."""
-    if limit_side_len <= 0 or max_side_limit <= 0:
-        raise InputError(f"limit_side_len and max_side_limit must be positive, got {limit_side_len}, {max_side_limit}.")
-    if limit_type == "max":
-        ratio = float(limit_side_len) / max(h, w) if max(h, w) > limit_side_len else 1.0
-    elif limit_type == "min":
-        ratio = float(limit_side_len) / min(h, w) if min(h, w) < limit_side_len else 1.0
-    else:
-        raise InputError(f"limit_type must be 'max' or 'min', got {limit_type!r}.")
-    resize_h, resize_w = int(h * ratio), int(w * ratio)
-    if max(resize_h, resize_w) > max_side_limit:
-        ratio = float(max_side_limit) / max(resize_h, resize_w)
-        resize_h, resize_w = int(resize_h * ratio), int(resize_w * ratio)
-    # Python's round() (half to even), as PaddleX does.
-    resize_h = max(int(round(resize_h / 32) * 32), 32)
-    resize_w = max(int(round(resize_w / 32) * 32), 32)
-    return resize_h, resize_w
-
-
-def _validate_out(out, shape: tuple[int, ...]) -> np.ndarray:
-    if out is None:
-        return np.empty(shape, dtype=np.float32)
-    if not isinstance(out, np.ndarray) or out.dtype != np.float32 or not out.flags.c_contiguous or not out.flags.writeable:
-        raise InputError("out must be a writeable C-contiguous float32 numpy array.")
-    if out.shape != shape:
-        if out.size >= math.prod(shape):
-            # A larger preallocated buffer is fine: use its head.
-            return out.reshape(-1)[: math.prod(shape)].reshape(shape)
-        raise InputError(f"out has shape {out.shape} but the resized image needs {shape}.")
-    return out
-
-
-def _validate_prob_map(prob) -> np.ndarray:
-    """A 2-D float32 C-contiguous map; 1×1×h×w and 1×h×w are squeezed."""
-    if not isinstance(prob, np.ndarray):
-        raise InputError(f"the probability map must be a numpy array, got {type(prob).__name__}.")
-    while prob.ndim > 2 and prob.shape[0] == 1:
-        prob = prob[0]
-    if prob.ndim != 2:
-        raise InputError(f"the probability map must be h×w (or 1×1×h×w), got shape {prob.shape}.")
-    if prob.dtype.kind not in "fiu":
-        raise InputError(f"the probability map must be real numbers, got dtype {prob.dtype}.")
-    prob = np.ascontiguousarray(prob, dtype=np.float32)
-    return prob
-
-
-def _check_db_args(src_h, src_w, score_mode, box_type, max_candidates, unclip_ratio) -> None:
-    if int(src_h) < 1 or int(src_w) < 1:
-        raise InputError(f"src_h and src_w must be ≥ 1, got {src_h}×{src_w}.")
-    if score_mode not in ("fast", "slow"):
-        raise InputError(f"score_mode must be 'fast' or 'slow', got {score_mode!r}.")
-    if box_type not in ("quad", "poly"):
-        raise InputError(f"box_type must be 'quad' or 'poly', got {box_type!r}.")
-    if int(max_candidates) < 0:
-        raise InputError(f"max_candidates must be ≥ 0, got {max_candidates}.")
-    if not math.isfinite(unclip_ratio) or unclip_ratio < 0:
-        raise InputError(f"unclip_ratio must be finite and ≥ 0, got {unclip_ratio}.")
-
-
-def _validate_ctc_probs(probs) -> np.ndarray:
-    if not isinstance(probs, np.ndarray):
-        raise InputError(f"CTC probabilities must be a numpy array, got {type(probs).__name__}.")
-    if probs.ndim == 2:
-        probs = probs[None]
-    if probs.ndim != 3:
-        raise InputError(f"CTC probabilities must be N×T×C, got shape {probs.shape}.")
-    if probs.dtype.kind != "f":
-        raise InputError(f"CTC probabilities must be floating point, got dtype {probs.dtype}.")
-    return np.ascontiguousarray(probs, dtype=np.float32)
-
-
-def _check_characters(characters: Sequence[str], num_classes: int, has_steps: bool) -> None:
-    if has_steps and num_classes > len(characters):
-        raise InputError(
-            f"the model outputs {num_classes} classes but the character list has only {len(characters)} "
-            "entries; build it with build_ctc_characters(dict_lines, use_space_char=True) from the model's dictionary."
-        )
+from ._reference_db import (  # noqa: F401  (the compiled face and the tests use them from here)
+    _binarize,
+    _db_polys,
+    _db_quads,
+    _empty_quads,
+    _find_contours,
+)
+from ._validation import (  # noqa: F401  (re-exported for the compiled face)
+    DB_MIN_SIZE,
+    _check_characters,
+    _check_db_args,
+    _det_resize_shape,
+    _validate_ctc_probs,
+    _validate_image,
+    _validate_norm,
+    _validate_out,
+    _validate_prob_map,
+)
 
 
 # --------------------------------------------------------------------------- pre-processing
@@ -325,166 +228,6 @@ def crop_text_regions(image: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
 
 
 # --------------------------------------------------------------------------- DB post-processing
-
-
-def _mini_box(points: np.ndarray) -> tuple[np.ndarray, float]:
-    """PaddleOCR get_mini_boxes: min-area rectangle, corners ordered TL, TR, BR, BL; shorter side."""
-    rect = cv2.minAreaRect(points)
-    corners = sorted(list(cv2.boxPoints(rect)), key=lambda p: p[0])
-    if corners[1][1] > corners[0][1]:
-        first, fourth = 0, 1
-    else:
-        first, fourth = 1, 0
-    if corners[3][1] > corners[2][1]:
-        second, third = 2, 3
-    else:
-        second, third = 3, 2
-    box = np.array([corners[first], corners[second], corners[third], corners[fourth]], dtype=np.float32)
-    return box, min(rect[1])
-
-
-def _score_fast(prob: np.ndarray, box: np.ndarray) -> float:
-    """Mean probability inside the quad (PaddleOCR box_score_fast: bounds floored/ceiled, then truncated)."""
-    h, w = prob.shape
-    box = box.copy()
-    xmin = int(np.clip(np.floor(box[:, 0].min()), 0, w - 1))
-    xmax = int(np.clip(np.ceil(box[:, 0].max()), 0, w - 1))
-    ymin = int(np.clip(np.floor(box[:, 1].min()), 0, h - 1))
-    ymax = int(np.clip(np.ceil(box[:, 1].max()), 0, h - 1))
-    mask = np.zeros((ymax - ymin + 1, xmax - xmin + 1), dtype=np.uint8)
-    box[:, 0] -= xmin
-    box[:, 1] -= ymin
-    cv2.fillPoly(mask, box.reshape(1, -1, 2).astype(np.int32), 1)
-    return cv2.mean(prob[ymin : ymax + 1, xmin : xmax + 1], mask)[0]
-
-
-def _score_slow(prob: np.ndarray, contour: np.ndarray) -> float:
-    """Mean probability inside the contour polygon (PaddleOCR box_score_slow)."""
-    h, w = prob.shape
-    contour = contour.reshape(-1, 2).astype(np.int64)
-    xmin = int(np.clip(contour[:, 0].min(), 0, w - 1))
-    xmax = int(np.clip(contour[:, 0].max(), 0, w - 1))
-    ymin = int(np.clip(contour[:, 1].min(), 0, h - 1))
-    ymax = int(np.clip(contour[:, 1].max(), 0, h - 1))
-    mask = np.zeros((ymax - ymin + 1, xmax - xmin + 1), dtype=np.uint8)
-    contour = contour - (xmin, ymin)
-    cv2.fillPoly(mask, contour.reshape(1, -1, 2).astype(np.int32), 1)
-    return cv2.mean(prob[ymin : ymax + 1, xmin : xmax + 1], mask)[0]
-
-
-def _unclip(points: np.ndarray, unclip_ratio: float) -> list:
-    """Offset the polygon outwards by area * ratio / perimeter with round joins (pyclipper, as PaddleOCR)."""
-    x = points[:, 0].astype(np.float64)
-    y = points[:, 1].astype(np.float64)
-    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-    length = float(np.sum(np.hypot(np.roll(x, -1) - x, np.roll(y, -1) - y)))
-    if length == 0.0:
-        return []
-    distance = area * unclip_ratio / length
-    offset = pyclipper.PyclipperOffset()
-    offset.AddPath(points, pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
-    return offset.Execute(distance)
-
-
-def _order_points_clockwise(box: np.ndarray) -> np.ndarray:
-    """PaddleX order_points_clockwise: TL = min x+y, BR = max x+y, TR/BL by y-x of the other two."""
-    rect = np.zeros((4, 2), dtype=np.float32)
-    sums = box.sum(axis=1)
-    rect[0] = box[np.argmin(sums)]
-    rect[2] = box[np.argmax(sums)]
-    rest = np.delete(box, (np.argmin(sums), np.argmax(sums)), axis=0)
-    diff = np.diff(np.array(rest), axis=1)
-    rect[1] = rest[np.argmin(diff)]
-    rect[3] = rest[np.argmax(diff)]
-    return rect
-
-
-def _filter_quad(box: np.ndarray, src_h: int, src_w: int) -> np.ndarray | None:
-    """PaddleX filter_tag_det_res: order, clip to the image, drop boxes with a side ≤ 3 px."""
-    box = _order_points_clockwise(box)
-    box[:, 0] = np.trunc(np.clip(box[:, 0], 0, src_w - 1))
-    box[:, 1] = np.trunc(np.clip(box[:, 1], 0, src_h - 1))
-    if int(np.linalg.norm(box[0] - box[1])) <= 3 or int(np.linalg.norm(box[0] - box[3])) <= 3:
-        return None
-    return box.astype(np.int32)
-
-
-def _rescale(box: np.ndarray, height: int, width: int, src_h: int, src_w: int) -> np.ndarray:
-    box = np.array(box, dtype=np.float32)
-    box[:, 0] = np.clip(np.round(box[:, 0] / width * src_w), 0, src_w)
-    box[:, 1] = np.clip(np.round(box[:, 1] / height * src_h), 0, src_h)
-    return box
-
-
-def _binarize(prob: np.ndarray, thresh: float, use_dilation: bool) -> np.ndarray:
-    if not np.all(np.isfinite(prob)):
-        raise InputError("the probability map contains NaN or Inf; the detection model output is invalid.")
-    bitmap = (prob > thresh).astype(np.uint8) * 255
-    if use_dilation:
-        bitmap = cv2.dilate(bitmap, np.ones((2, 2), dtype=np.uint8))
-    return bitmap
-
-
-def _find_contours(bitmap: np.ndarray) -> Sequence[np.ndarray]:
-    return cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)[-2]
-
-
-def _empty_quads() -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros((0, 4, 2), dtype=np.int32), np.zeros((0,), dtype=np.float32)
-
-
-def _db_quads(prob, contours, src_h, src_w, box_thresh, max_candidates, unclip_ratio, score_mode):
-    height, width = prob.shape
-    boxes, scores = [], []
-    for contour in contours[:max_candidates]:
-        points, short_side = _mini_box(contour)
-        if short_side < DB_MIN_SIZE:
-            continue
-        score = _score_fast(prob, points) if score_mode == "fast" else _score_slow(prob, contour)
-        if box_thresh > score:
-            continue
-        expanded = _unclip(points, unclip_ratio)
-        if len(expanded) == 0:
-            continue
-        expanded = np.array([p for poly in expanded for p in poly], dtype=np.int32).reshape(-1, 1, 2)
-        box, short_side = _mini_box(expanded)
-        if short_side < DB_MIN_SIZE + 2:
-            continue
-        box = _filter_quad(_rescale(box, height, width, src_h, src_w).astype(np.int32), src_h, src_w)
-        if box is None:
-            continue
-        boxes.append(box)
-        scores.append(score)
-    if not boxes:
-        return _empty_quads()
-    return np.stack(boxes).astype(np.int32), np.asarray(scores, dtype=np.float32)
-
-
-def _db_polys(prob, contours, src_h, src_w, box_thresh, max_candidates, unclip_ratio, score_mode):
-    """PaddleOCR polygons_from_bitmap, then PaddleX's clip-only filter for polygons."""
-    height, width = prob.shape
-    boxes, scores = [], []
-    for contour in contours[:max_candidates]:
-        epsilon = 0.002 * cv2.arcLength(contour, True)
-        points = cv2.approxPolyDP(contour, epsilon, True).reshape(-1, 2)
-        if points.shape[0] < 4:
-            continue
-        score = _score_fast(prob, points.astype(np.float32)) if score_mode == "fast" else _score_slow(prob, contour)
-        if box_thresh > score:
-            continue
-        expanded = _unclip(points, unclip_ratio)
-        if len(expanded) != 1:
-            continue
-        poly = np.array(expanded[0], dtype=np.int32).reshape(-1, 2)
-        _, short_side = _mini_box(poly.reshape(-1, 1, 2))
-        if short_side < DB_MIN_SIZE + 2:
-            continue
-        poly = _rescale(poly, height, width, src_h, src_w)
-        poly[:, 0] = np.clip(poly[:, 0], 0, src_w - 1)
-        poly[:, 1] = np.clip(poly[:, 1], 0, src_h - 1)
-        boxes.append(poly.astype(np.int32))
-        scores.append(score)
-    return boxes, np.asarray(scores, dtype=np.float32)
 
 
 def db_decode(
