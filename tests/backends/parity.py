@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+import pytest
 
+from hpi.backends import create_runner
+from hpi.errors import BackendError, BackendUnavailableError
+from hpi.models import agreement
 from hpi.models.artifacts import ModelArtifacts
 from hpi.models.probe_inputs import normalize
 from tests.rendering import (
@@ -112,14 +116,9 @@ def ctc_characters(artifacts: ModelArtifacts) -> list[str]:
 
 
 def ctc_greedy_decode(probs: np.ndarray, characters: list[str]) -> list[str]:
-    """Argmax per step, collapse repeats, drop the blank (index 0)."""
-    texts = []
-    for steps in probs.argmax(axis=-1):
-        keep = np.ones(len(steps), bool)
-        keep[1:] = steps[1:] != steps[:-1]
-        keep &= steps != 0
-        texts.append("".join(characters[i] for i in steps[keep]))
-    return texts
+    """The checks' CTC greedy decoding (argmax, collapse repeats, drop blank 0), as text."""
+    sequences, _ = agreement.ctc_greedy_decode(probs)
+    return ["".join(characters[i] for i in sequence) for sequence in sequences]
 
 
 def assert_agree(case: ParityCase, reference: list[np.ndarray], outputs: list[np.ndarray], what: str) -> None:
@@ -132,8 +131,8 @@ def assert_agree(case: ParityCase, reference: list[np.ndarray], outputs: list[np
         max_abs = float(np.max(np.abs(ref - got)))
         if case.kind == "det":
             thresh = case.artifacts.spec.postprocess["thresh"]
-            agreement = float(np.mean((ref > thresh) == (got > thresh)))
-            assert agreement >= DET_BITMAP_AGREEMENT, f"{what}: det bitmap agreement {agreement:.6f} on page {index}"
+            matched, _ = agreement.bitmap_agreement(ref, got, thresh)
+            assert matched >= DET_BITMAP_AGREEMENT, f"{what}: det bitmap agreement {matched:.6f} on page {index}"
             assert max_abs <= DET_MAX_ABS, f"{what}: det max abs {max_abs:.2e} on page {index}"
         else:
             limit = case.max_abs[index]
@@ -164,3 +163,11 @@ def assert_reference_is_meaningful(case: ParityCase, reference: list[np.ndarray]
         for batch, truth in zip(reference, case.truth):
             predicted = [labels[i] for i in batch.argmax(-1)]
             assert sum(p == t for p, t in zip(predicted, truth)) >= len(truth) - 1, (predicted, truth)
+
+
+def assert_gpu_is_refused_with_a_pointer(backend: str, runner_class, artifacts: ModelArtifacts) -> None:
+    """A CPU-only backend: the table refuses a gpu device, and so does the runner itself, naming the way out."""
+    with pytest.raises(BackendUnavailableError, match="does not run on 'gpu'"):
+        create_runner(backend, artifacts, device="gpu")
+    with pytest.raises(BackendError, match="CPU only"):
+        runner_class(artifacts, device="gpu").activate()

@@ -8,8 +8,8 @@ import pytest
 from hpi.backends import create_runner
 from hpi.backends.openvino import OpenVINORunner
 from hpi.device import cpu_identity
-from hpi.errors import BackendError, BackendUnavailableError
-from tests.backends.parity import assert_agree
+from hpi.errors import BackendUnavailableError
+from tests.backends.parity import assert_agree, assert_gpu_is_refused_with_a_pointer
 
 pytest.importorskip("openvino", reason="openvino is not installed (pip install \"hpi[cpu]\")")
 
@@ -59,8 +59,4 @@ def test_outputs_are_not_overwritten_by_the_next_call(cls_model):
 
 
 def test_gpu_is_refused_with_a_pointer(cls_model):
-    backend = "openvino"
-    with pytest.raises(BackendUnavailableError, match="does not run on 'gpu'"):
-        create_runner(backend, cls_model, device="gpu")
-    with pytest.raises(BackendError, match="CPU only"):
-        OpenVINORunner(cls_model, device="gpu").activate()
+    assert_gpu_is_refused_with_a_pointer("openvino", OpenVINORunner, cls_model)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import types
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from hpi.backends.select import choose_runner, decision_key
 from hpi.backends.tensorrt import build, profiles
 from hpi.device import parse_device
 from hpi.errors import ConfigError
+from tests.models.fresh import fresh_python
 
 CPU = parse_device("cpu")
 
@@ -92,7 +91,4 @@ def test_create_runner_validates_too(cls_model):
 
 def test_importing_the_backends_imports_no_tensorrt_runner():
     code = "import sys, hpi.backends; print(sorted(n for n in sys.modules if 'tensorrt' in n))"
-    repo = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert fresh_python(code).stdout.strip() == "[]"

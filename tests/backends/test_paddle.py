@@ -7,8 +7,8 @@ import pytest
 
 from hpi.backends import create_runner
 from hpi.backends.paddle import PaddleRunner
-from hpi.errors import BackendError, BackendUnavailableError
-from tests.backends.parity import assert_agree, assert_reference_is_meaningful
+from hpi.errors import BackendError
+from tests.backends.parity import assert_agree, assert_gpu_is_refused_with_a_pointer, assert_reference_is_meaningful
 
 pytest.importorskip("paddle", reason="paddlepaddle is not installed (pip install \"hpi[cpu]\")")
 
@@ -43,8 +43,4 @@ def test_needs_paddle_files(cls_model):
 
 
 def test_gpu_is_refused_with_a_pointer(cls_model):
-    backend = "paddle"
-    with pytest.raises(BackendUnavailableError, match="does not run on 'gpu'"):
-        create_runner(backend, cls_model, device="gpu")
-    with pytest.raises(BackendError, match="CPU only"):
-        PaddleRunner(cls_model, device="gpu").activate()
+    assert_gpu_is_refused_with_a_pointer("paddle", PaddleRunner, cls_model)

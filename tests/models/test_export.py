@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.models.fresh import fresh_python
+
 
 @pytest.mark.parametrize("fixture", ["det_model", "rec_model", "cls_model"])
 def test_export_parity_recorded(fixture, request):
@@ -16,10 +18,6 @@ def test_export_parity_recorded(fixture, request):
 
 def test_info_lines_survive_importing_paddle():
     """``import paddle`` sets the root logger to WARNING; hpi undoes that so its INFO lines still show."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     script = (
         "import logging; logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')\n"
         "from hpi._deps import import_paddle_inference; import_paddle_inference()\n"
@@ -27,8 +25,6 @@ def test_info_lines_survive_importing_paddle():
         "logging.getLogger('hpi').info('Exported after paddle')\n"
         "print(logging.getLogger().level)\n"
     )
-    repo = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=repo, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    proc = fresh_python(script)
     assert "INFO Exported after paddle" in proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "20"

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,6 +9,7 @@ from hpi.errors import ConfigError
 from hpi.models import agreement
 from hpi.models.registry import MODELS
 from hpi.models.tasks import GENERIC, TASKS, get_task, task_of
+from tests.models.fresh import fresh_python
 
 
 def test_every_registry_task_has_a_row():
@@ -67,7 +64,4 @@ def test_the_models_layer_imports_no_backend():
         "for m in pkgutil.iter_modules(hpi.models.__path__): importlib.import_module('hpi.models.' + m.name)\n"
         "print(sorted(n for n in sys.modules if n.startswith('hpi.backends')))\n"
     )
-    repo = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert fresh_python(code).stdout.strip() == "[]"
