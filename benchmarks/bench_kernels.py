@@ -51,7 +51,7 @@ def inputs():
 
     from hpi.backends.onnxruntime import OnnxRuntimeRunner
     from hpi.kernels import _reference
-    from hpi.models.resolve import resolve_model
+    from hpi.backends.export_check import prepare_model
 
     fonts = latin_fonts() or (None,)
     many = [f"{i:02d} {t}" for i, t in enumerate(PAGE_TEXTS * 7)][:52]
@@ -61,13 +61,13 @@ def inputs():
         "receipt": render_lines(RECEIPT_TEXTS * 2, fonts[-1], size=24, spacing=1.5).image,
     }
     maps = {}
-    with OnnxRuntimeRunner(resolve_model("PP-OCRv4_mobile_det")) as det:
+    with OnnxRuntimeRunner(prepare_model("PP-OCRv4_mobile_det")) as det:
         for name, image in pages.items():
             tensor, _, _ = _reference.det_preprocess(image)
             maps[name] = (np.ascontiguousarray(det.infer_one(tensor)[0, 0], np.float32), image.shape[:2])
 
     crops = [render_single_line(t, fonts[i % len(fonts)], size=26 + 2 * (i % 5)).image for i, t in enumerate(many[:48])]
-    rec_model = resolve_model("PP-OCRv4_mobile_rec")
+    rec_model = prepare_model("PP-OCRv4_mobile_rec")
     with open(rec_model.extra_files["dict"], encoding="utf-8") as handle:
         characters = _reference.build_ctc_characters(handle.readlines())
     with OnnxRuntimeRunner(rec_model) as rec:

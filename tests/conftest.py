@@ -14,23 +14,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture(scope="session")
 def det_model():
-    from hpi.models.resolve import resolve_model
+    from hpi.backends.export_check import prepare_model
 
-    return resolve_model("PP-OCRv4_mobile_det")
+    return prepare_model("PP-OCRv4_mobile_det")
 
 
 @pytest.fixture(scope="session")
 def rec_model():
-    from hpi.models.resolve import resolve_model
+    from hpi.backends.export_check import prepare_model
 
-    return resolve_model("PP-OCRv4_mobile_rec")
+    return prepare_model("PP-OCRv4_mobile_rec")
 
 
 @pytest.fixture(scope="session")
 def cls_model():
-    from hpi.models.resolve import resolve_model
+    from hpi.backends.export_check import prepare_model
 
-    return resolve_model("PP-OCRv2_mobile_textline_ori")
+    return prepare_model("PP-OCRv2_mobile_textline_ori")
 
 
 @pytest.fixture

@@ -201,15 +201,3 @@ __all__ = [
     "BACKENDS", "BackendInfo", "Option", "Runner", "backend_names", "backend_version", "create_runner",
     "get_backend_info", "installed_backends", "is_installed", "validate_backend_config",
 ]
-
-
-def _install_export_check() -> None:
-    # Transitional (see hpi.models.export._installed_check): callers of hpi.models.resolve.resolve_model
-    # that have not moved to hpi.backends.export_check.prepare_model still get every export checked.
-    from ..models import export
-    from .export_check import check_export
-
-    export.install_default_check(check_export)
-
-
-_install_export_check()

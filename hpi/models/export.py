@@ -39,17 +39,6 @@ SUPPORTED_PADDLE2ONNX = ("2.0.1", "2.0.2")
 ExportCheck = Callable[[ModelArtifacts], dict]
 """Runs a fresh export (``onnx_path`` set) against the original; returns the parity record, raises ExportError."""
 
-# Transitional: the check ``export_onnx`` uses when none is passed, installed by hpi.backends on import
-# for callers that have not moved to hpi.backends.export_check yet. Remove once none is left.
-_installed_check: ExportCheck | None = None
-
-
-def install_default_check(check: ExportCheck) -> None:
-    """Make ``check`` the one :func:`export_onnx` runs when its caller passes none (see ``_installed_check``)."""
-    global _installed_check
-    _installed_check = check
-
-
 def _converter_version() -> str:
     version = _deps.version_of("paddle2onnx")
     if version is None:
@@ -195,7 +184,6 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
 
 
 def _verify(candidate: ModelArtifacts, check: ExportCheck | None) -> dict:
-    check = check or _installed_check
     if check is None:
         raise ExportError(
             f"Exporting {candidate.name} needs a check that runs the export against Paddle Inference, and none "

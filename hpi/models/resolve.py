@@ -12,7 +12,6 @@ from pathlib import Path
 from ..cache import combine_digests, sha256_file, sha256_files
 from ..errors import ModelError
 from .artifacts import ModelArtifacts
-from .export import export_onnx
 from .fetch import model_digests, model_files
 from .registry import MODELS, ModelSpec, get_model_spec
 
@@ -91,15 +90,3 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
 def needs_export(artifacts: ModelArtifacts) -> bool:
     """Whether the model exists only as Paddle files (an ONNX export is needed to run it on ONNX backends)."""
     return artifacts.onnx_path is None and artifacts.paddle_files is not None
-
-
-def resolve_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSpec | None = None) -> ModelArtifacts:
-    """Transitional: :func:`locate_model`, then the export with the check hpi.backends installed.
-
-    Callers move to :func:`hpi.backends.export_check.prepare_model` (same
-    arguments), which passes the check explicitly; this goes then.
-    """
-    artifacts = locate_model(ref, default_spec)
-    if not need_onnx or not needs_export(artifacts):
-        return artifacts
-    return export_onnx(artifacts)

@@ -41,10 +41,10 @@ def _fonts():
 @pytest.fixture(scope="module")
 def classifier():
     from hpi.backends.select import choose_runner
-    from hpi.models.resolve import resolve_model
+    from hpi.backends.export_check import prepare_model
     from hpi.predictors import DocOrientationClassifier
 
-    artifacts = resolve_model("PP-LCNet_x1_0_doc_ori")
+    artifacts = prepare_model("PP-LCNet_x1_0_doc_ori")
     runner = choose_runner(artifacts, device="cpu")
     yield DocOrientationClassifier(runner, artifacts.spec)
     runner.deactivate()
