@@ -52,3 +52,11 @@ def did_you_mean(name: str, choices, cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the closest of ``choices`` to a mistyped ``name``; "" when none is close."""
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class OutputError(HPIError):
+    """A result could not be written (save_path is a file, not writable, ...)."""
+
+
+class DiskFullError(OutputError):
+    """A result could not be written because the disk is full: later results would fail the same way."""

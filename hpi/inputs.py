@@ -1,12 +1,24 @@
-"""Reading pipeline inputs: paths, directories, lists, numpy arrays and PDFs.
+"""Reading pipeline inputs: paths, directories, lists, numpy arrays, PDFs and multi-page images.
 
 Every problem with one input becomes an :class:`InputError` that names the
 input and says what to do; the pipeline decides whether that stops the call
-(a single input) or is reported while the batch goes on.
+(a single input) or is reported while the batch goes on. Nothing raised while
+reading one input (a permission error, an OpenCV limit, a path the OS
+refuses) can end a batch.
+
+Limits (documented in the README, "Inputs"): an image may have at most
+``HPI_MAX_IMAGE_PIXELS`` pixels (default 178,956,970, PaddleX's serving cap);
+PDF pages render at PaddleX's scale 2.0 unless that would exceed
+``HPI_PDF_MAX_PIXELS`` (default 64 M pixels), when the scale is lowered.
 """
 
 from __future__ import annotations
 
+import io
+import logging
+import math
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -16,9 +28,31 @@ import numpy as np
 from ._deps import import_cv2
 from .errors import InputError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pbm", ".pgm", ".ppm"}
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {
+    ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".jp2", ".gif",
+    ".pbm", ".pgm", ".ppm", ".pnm",
+}
 PDF_SUFFIXES = {".pdf"}
 PDF_RENDER_SCALE = 2.0  # 144 dpi, as PaddleX renders PDF pages
+DEFAULT_MAX_IMAGE_PIXELS = 178_956_970  # PaddleX's serving cap
+DEFAULT_PDF_MAX_PIXELS = 64_000_000
+# File signatures: a directory listing includes files whose content is an image or PDF, whatever their name.
+_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*", b"%PDF-",
+    b"\x00\x00\x00\x0cjP  ",
+)
+
+
+def _limit(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise InputError(f"{name} must be a whole number of pixels, got {value!r}.") from None
 
 
 @dataclass
@@ -36,26 +70,36 @@ class InputItem:
         if self.input_path is None:
             base = f"image_{self.index}"
         else:
-            base = Path(self.input_path).stem
+            base = Path(self.input_path).stem or Path(self.input_path).name or "input"
         return base if self.page_index is None else f"{base}_{self.page_index}"
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name the OS refuses (too long, ...): not a directory; reading it says why
+        return False
+
+
 def expand_inputs(inputs) -> tuple[list, bool]:
-    """Flatten ``inputs`` to a list of paths/arrays; the flag says whether it is a batch."""
+    """Flatten ``inputs`` to a list of paths/arrays (or InputErrors); the flag says whether it is a batch."""
     if isinstance(inputs, np.ndarray):
         return [inputs], False
     if isinstance(inputs, (str, Path)):
         path = Path(inputs).expanduser()
-        if path.is_dir():
+        if _is_dir(path):
             return _list_dir(path), True
+        # A PDF is a batch of pages; a single image (a multi-page TIFF too) raises its error.
         return [str(inputs)], path.suffix.lower() in PDF_SUFFIXES
     if isinstance(inputs, (list, tuple)):
         items: list = []
         for entry in inputs:
-            if isinstance(entry, (str, Path)) and Path(entry).expanduser().is_dir():
+            if isinstance(entry, (str, Path)) and _is_dir(Path(entry).expanduser()):
                 items.extend(_list_dir(Path(entry).expanduser()))
             elif isinstance(entry, (str, Path, np.ndarray)):
                 items.append(entry if isinstance(entry, np.ndarray) else str(entry))
+            elif isinstance(entry, InputError):  # an already expanded list (the CLI's) keeps its errors
+                items.append(entry)
             else:
                 items.append(InputError(f"Unsupported input of type {type(entry).__name__}; give a path or a numpy array."))
         return items, True
@@ -65,45 +109,112 @@ def expand_inputs(inputs) -> tuple[list, bool]:
     )
 
 
+class _DirectoryError(InputError):
+    """A directory that cannot be listed or holds nothing to read: its path is the input."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = str(path)
+
+
 def _list_dir(path: Path) -> list:
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES)
-    if not files:
-        return [InputError(
+    try:
+        files = sorted(p for p in path.iterdir() if p.is_file())
+    except OSError as exc:
+        return [_DirectoryError(f"{path}: the directory cannot be listed ({exc.strerror or exc}).", path)]
+    chosen, skipped = [], []
+    for file in files:
+        if file.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES or _has_image_signature(file):
+            chosen.append(str(file))
+        else:
+            skipped.append(file.name)
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        log.warning("%s: skipped %d file(s) that are neither images nor PDFs: %s", path, len(skipped), shown)
+    if not chosen:
+        return [_DirectoryError(
             f"Directory {str(path)!r} has no images or PDFs (looked for "
-            f"{', '.join(sorted(IMAGE_SUFFIXES | PDF_SUFFIXES))})."
+            f"{', '.join(sorted(IMAGE_SUFFIXES | PDF_SUFFIXES))}, and at each file's content).", path
         )]
-    return [str(p) for p in files]
+    return chosen
+
+
+def _has_image_signature(file: Path) -> bool:
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return False
+    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
 
 
 def iter_items(inputs) -> tuple[Iterator[InputItem], bool]:
-    """Items to process (images decoded lazily, PDF pages one by one) and whether this is a batch."""
+    """Items to process (images decoded lazily, pages one by one) and whether this is a batch."""
     entries, is_batch = expand_inputs(inputs)
 
     def generate() -> Iterator[InputItem]:
         index = 0
         for entry in entries:
-            if isinstance(entry, InputError):
-                yield InputItem(None, None, error=entry, index=index)
+            for item in _items_of(entry):
+                item.index = index
                 index += 1
-            elif isinstance(entry, np.ndarray):
-                try:
-                    yield InputItem(None, None, image=to_bgr(entry, "the numpy array"), index=index)
-                except InputError as exc:
-                    yield InputItem(None, None, error=exc, index=index)
-                index += 1
-            elif Path(entry).suffix.lower() in PDF_SUFFIXES:
-                for item in _iter_pdf(entry):
-                    item.index = index
-                    index += 1
-                    yield item
-            else:
-                try:
-                    yield InputItem(entry, None, image=read_image(entry), index=index)
-                except InputError as exc:
-                    yield InputItem(entry, None, error=exc, index=index)
-                index += 1
+                yield item
 
     return generate(), is_batch
+
+
+def _items_of(entry) -> Iterator[InputItem]:
+    """The items of one entry; whatever goes wrong reading it becomes that entry's InputError."""
+    if isinstance(entry, _DirectoryError):
+        yield InputItem(entry.path, None, error=entry)
+    elif isinstance(entry, InputError):
+        yield InputItem(None, None, error=entry)
+    elif isinstance(entry, np.ndarray):
+        try:
+            yield InputItem(None, None, image=to_bgr(entry, "the numpy array"))
+        except InputError as exc:
+            yield InputItem(None, None, error=exc)
+    else:
+        try:
+            yield from _iter_file(entry)
+        except InputError as exc:
+            yield InputItem(entry, None, error=exc)
+        except Exception as exc:  # an OS or library error on one file must not end a batch
+            yield InputItem(entry, None, error=InputError(f"{entry}: cannot be read ({type(exc).__name__}: {exc})."))
+
+
+def _iter_file(path: str) -> Iterator[InputItem]:
+    if Path(path).suffix.lower() in PDF_SUFFIXES:
+        yield from _iter_pdf(path)
+        return
+    data = _read_bytes(path)
+    if data.startswith(b"%PDF-"):
+        yield from _iter_pdf(path)
+        return
+    pages = decode_image_pages(data, path)
+    if len(pages) == 1:
+        yield InputItem(path, None, image=pages[0])
+    else:
+        for page_index, page in enumerate(pages):
+            yield InputItem(path, page_index, image=page)
+
+
+def _read_bytes(path: str) -> bytes:
+    file = Path(path).expanduser()
+    try:
+        if not file.exists():
+            raise InputError(f"{path}: no such file. Check the path.")
+        if file.is_dir():
+            raise InputError(f"{path}: is a directory with no images.")
+        data = file.read_bytes()
+    except InputError:
+        raise
+    except OSError as exc:
+        name = path if len(path) <= 200 else f"{path[:80]}…({len(path)} characters)"
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc}).") from None
+    if not data:
+        raise InputError(f"{path}: the file is empty (0 bytes).")
+    return data
 
 
 def _check_complete(path: str, data: bytes) -> None:
@@ -118,36 +229,105 @@ def _check_complete(path: str, data: bytes) -> None:
 
 
 def read_image(path: str) -> np.ndarray:
-    """Decode an image file to BGR uint8 (grayscale, RGBA and 16-bit inputs are converted)."""
+    """Decode an image file to BGR uint8 (the first page of a multi-page file)."""
+    return decode_image_pages(_read_bytes(path), path)[0]
+
+
+def decode_image_pages(data: bytes, what: str) -> list[np.ndarray]:
+    """Encoded image bytes → one BGR uint8 array per page (TIFF pages, GIF frames), EXIF orientation applied."""
+    _check_complete(what, data)
+    size, frames, orientation = _probe(data)
+    if size is not None:
+        _check_pixels(what, *size)
+    if frames > 1:
+        return [to_bgr(frame, f"{what} page {i}") for i, frame in enumerate(_pil_frames(data, what))]
     cv2 = import_cv2()
-    file = Path(path).expanduser()
-    if not file.exists():
-        raise InputError(f"{path}: no such file. Check the path.")
-    if file.is_dir():
-        raise InputError(f"{path}: is a directory with no images.")
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
-    if not data:
-        raise InputError(f"{path}: the file is empty (0 bytes).")
-    _check_complete(path, data)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # e.g. OpenCV's own pixel limit
+        raise InputError(f"{what}: OpenCV cannot decode it ({str(exc).strip().splitlines()[-1][:200]}).") from None
+    if image is None and size is not None:
+        image = next(iter(_pil_frames(data, what)))  # formats OpenCV lacks (GIF on some builds)
     if image is None:
         raise InputError(
-            f"{path}: not a readable image (OpenCV cannot decode it). Supported: "
+            f"{what}: not a readable image (OpenCV cannot decode it). Supported: "
             f"{', '.join(sorted(IMAGE_SUFFIXES))} and .pdf."
         )
-    return to_bgr(image, path)
+    return [_apply_orientation(to_bgr(image, what), orientation)]
+
+
+def _probe(data: bytes) -> tuple[tuple[int, int] | None, int, int]:
+    """(width, height), frame count and EXIF orientation from the header, without decoding the pixels."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            orientation = 1
+            if img.format in ("JPEG", "TIFF", "WEBP", "PNG"):
+                orientation = int(img.getexif().get(0x0112, 1) or 1)
+            return img.size, int(getattr(img, "n_frames", 1) or 1), orientation
+    except Image.DecompressionBombError as exc:
+        # PIL refuses to open past 2 × its MAX_IMAGE_PIXELS (178,956,970, PaddleX's cap too); its message
+        # has the pixel count.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        return ((int(found.group(1)), 1) if found else None), 1, 1
+    except Exception:  # not something PIL reads: OpenCV decides
+        return None, 1, 1
+
+
+def _check_pixels(what: str, width: int, height: int) -> None:
+    cap = _limit("HPI_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS)
+    if width * height > cap:
+        size = f"{width}×{height} = " if height > 1 else ""
+        raise InputError(
+            f"{what}: {size}{width * height:,} pixels is over the limit of {cap:,} "
+            "(HPI_MAX_IMAGE_PIXELS). Downscale the image, or raise the limit if the memory is there."
+        )
+
+
+def _pil_frames(data: bytes, what: str) -> Iterator[np.ndarray]:
+    from PIL import Image, ImageSequence
+
+    with Image.open(io.BytesIO(data)) as img:
+        for frame in ImageSequence.Iterator(img):
+            mode = "RGBA" if frame.mode in ("RGBA", "LA", "PA") or "transparency" in frame.info else "RGB"
+            array = np.asarray(frame.convert(mode))
+            yield np.ascontiguousarray(array[:, :, [2, 1, 0, 3][: array.shape[2]]])  # RGB(A) → BGR(A)
+
+
+# EXIF orientation → the transform that makes the photo upright (the EXIF spec; PIL's exif_transpose).
+_ORIENTATIONS = {
+    2: lambda a: a[:, ::-1],                      # mirrored
+    3: lambda a: a[::-1, ::-1],                   # 180°
+    4: lambda a: a[::-1],                         # mirrored vertically
+    5: lambda a: a.transpose(1, 0, 2),            # transpose
+    6: lambda a: np.rot90(a, 3),                  # taken turned 90° clockwise
+    7: lambda a: a[::-1, ::-1].transpose(1, 0, 2),  # transverse
+    8: lambda a: np.rot90(a, 1),                  # taken turned 90° counter-clockwise
+}
+
+
+def _apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a photo upright as its EXIF orientation says (what viewers and PIL's exif_transpose do)."""
+    transform = _ORIENTATIONS.get(orientation)
+    return image if transform is None else np.ascontiguousarray(transform(image))
 
 
 def to_bgr(image: np.ndarray, what: str) -> np.ndarray:
-    """Any 2-D/3-D image array → H×W×3 BGR uint8 (arrays are taken as BGR, like PaddleX)."""
+    """Any 2-D/3-D image array → H×W×3 BGR uint8 (arrays are taken as BGR, like PaddleX).
+
+    H×W×2 is gray + alpha, H×W×4 is BGRA. Transparency is composited onto a
+    background that contrasts with the visible pixels: white under dark
+    content, black under light content (white text on a transparent PNG stays
+    readable).
+    """
     cv2 = import_cv2()
     if not isinstance(image, np.ndarray):
         raise InputError(f"{what}: expected a numpy array, got {type(image).__name__}.")
-    if image.ndim not in (2, 3) or image.size == 0 or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-        raise InputError(f"{what}: shape {image.shape} is not an image; expected H×W, H×W×3 (BGR) or H×W×4.")
+    if image.ndim not in (2, 3) or image.size == 0 or (image.ndim == 3 and image.shape[2] not in (1, 2, 3, 4)):
+        raise InputError(
+            f"{what}: shape {image.shape} is not an image; expected H×W, H×W×2 (gray + alpha), H×W×3 (BGR) or H×W×4."
+        )
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
     elif image.dtype in (np.float32, np.float64):
@@ -159,13 +339,33 @@ def to_bgr(image: np.ndarray, what: str) -> np.ndarray:
         image = image.astype(np.uint8) * 255
     elif image.dtype != np.uint8:
         raise InputError(f"{what}: dtype {image.dtype} is not supported; use uint8 (or uint16/float).")
+    if image.ndim == 3 and image.shape[2] == 2:
+        gray = np.ascontiguousarray(image[:, :, 0])
+        image = np.dstack([cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), image[:, :, 1]])
     if image.ndim == 2 or image.shape[2] == 1:
         image = cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
     elif image.shape[2] == 4:
-        # Composite on white: transparent regions of scanned/rendered text are background.
-        alpha = image[:, :, 3:4].astype(np.float32) / 255.0
-        image = (image[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+        image = _composite(image)
     return np.ascontiguousarray(image)
+
+
+def _composite(bgra: np.ndarray) -> np.ndarray:
+    alpha = bgra[:, :, 3:4].astype(np.float32) / 255.0
+    color = bgra[:, :, :3].astype(np.float32)
+    if float(alpha.min()) >= 1.0:
+        return np.ascontiguousarray(bgra[:, :, :3])
+    weight = float(alpha.sum())
+    # Luminance of what is visible; light content (white text on a transparent sheet) goes on black.
+    visible = float((color.mean(axis=2, keepdims=True) * alpha).sum() / weight) if weight > 0 else 0.0
+    background = 0.0 if visible > 160.0 else 255.0
+    return (color * alpha + background * (1.0 - alpha)).astype(np.uint8)
+
+
+def _pdf_scale(width_pt: float, height_pt: float) -> float:
+    """PaddleX's render scale, lowered when the page would exceed HPI_PDF_MAX_PIXELS."""
+    cap = _limit("HPI_PDF_MAX_PIXELS", DEFAULT_PDF_MAX_PIXELS)
+    area = max(1.0, width_pt * height_pt)
+    return min(PDF_RENDER_SCALE, math.sqrt(cap / area))
 
 
 def _iter_pdf(path: str) -> Iterator[InputItem]:
@@ -181,14 +381,23 @@ def _iter_pdf(path: str) -> Iterator[InputItem]:
     pdfium = import_pypdfium2()
     try:
         document = pdfium.PdfDocument(str(file))
-    except Exception as exc:  # pypdfium2 raises PdfiumError
-        yield InputItem(path, None, error=InputError(f"{path}: not a readable PDF ({exc})."))
+    except Exception as exc:  # pypdfium2 raises PdfiumError; its text may carry a stale "(PDFium: Success)"
+        reason = str(exc).replace(" (PDFium: Success)", "").strip() or type(exc).__name__
+        yield InputItem(path, None, error=InputError(f"{path}: not a readable PDF ({reason})."))
         return
     try:
+        if len(document) == 0:
+            yield InputItem(path, None, error=InputError(f"{path}: the PDF has no pages."))
+            return
         for page_index in range(len(document)):
             try:
                 page = document[page_index]
-                bitmap = page.render(scale=PDF_RENDER_SCALE)
+                width_pt, height_pt = page.get_size()
+                scale = _pdf_scale(width_pt, height_pt)
+                if scale < PDF_RENDER_SCALE:
+                    log.warning("%s page %d: %.0f×%.0f pt; rendered at scale %.2f instead of %.1f to stay within "
+                                "HPI_PDF_MAX_PIXELS", path, page_index, width_pt, height_pt, scale, PDF_RENDER_SCALE)
+                bitmap = page.render(scale=scale)
                 pixels = bitmap.to_numpy()
                 if bitmap.mode in ("RGB", "RGBA", "RGBX") and pixels.ndim == 3:
                     pixels = pixels[:, :, [2, 1, 0]]  # pdfium renders BGR by default; RGB only if asked

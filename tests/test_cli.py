@@ -111,3 +111,84 @@ def test_a_failed_model_download_is_not_a_usage_error(images_dir, tmp_path):
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 3, proc.stderr
     assert "rapidocr_paddle" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_same_stem_inputs_never_overwrite_each_other(tmp_path, images_dir):
+    """a/x.png + b/x.png, x.png + x.jpg, page 0 of x.pdf + x_0.png: every result gets its own files."""
+    import shutil
+
+    import cv2
+    from PIL import Image
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    shutil.copy(images_dir / "one.png", a / "x.png")
+    shutil.copy(images_dir / "two.png", b / "x.png")
+    cv2.imwrite(str(b / "x.jpg"), cv2.imread(str(images_dir / "one.png")))
+    Image.open(images_dir / "two.png").convert("RGB").save(tmp_path / "x.pdf")
+    shutil.copy(images_dir / "one.png", tmp_path / "x_0.png")
+    out = tmp_path / "out"
+    proc = run_cli("--pipeline", "OCR", "--input", str(a), "--input", str(b), "--input", str(tmp_path / "x.pdf"),
+                   "--input", str(tmp_path / "x_0.png"), "--save_path", str(out), "--texts_only")
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(p.name for p in out.glob("*_res.json"))
+    assert written == sorted(["x_res.json", "x_2_res.json", "x_3_res.json", "x_0_res.json", "x_0_2_res.json"])
+    texts = {p.name: "".join("".join(json.loads(p.read_text())["rec_texts"]).split()) for p in out.glob("*_res.json")}
+    # In input order: a/x.png keeps PaddleX's name; b/x.jpg (listed before b/x.png) is x_2, b/x.png x_3.
+    assert texts["x_res.json"] == texts["x_2_res.json"] == "Firstimagetext"
+    assert texts["x_3_res.json"] == "Secondimage42"
+    assert texts["x_0_res.json"] == "Secondimage42" and texts["x_0_2_res.json"] == "Firstimagetext"
+    assert "3 result name(s) were taken by an earlier input" in proc.stderr
+    assert f"{b / 'x.png'} -> x_3_res.json" in proc.stderr
+
+
+def test_save_path_that_is_a_file_is_reported_per_input(tmp_path, images_dir):
+    target = tmp_path / "results.txt"
+    target.write_text("a file")
+    proc = run_cli("--pipeline", "OCR", "--input", str(images_dir), "--save_path", str(target), "--texts_only")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "2 of 2 inputs failed" in proc.stderr and "is a file; give a directory" in proc.stderr
+    assert target.read_text() == "a file"
+
+
+def test_failures_are_listed_once_without_repeating_the_path(tmp_path, images_dir):
+    import shutil
+
+    inputs = tmp_path / "in"
+    shutil.copytree(images_dir, inputs)
+    (inputs / "broken.png").write_bytes(b"not a png")
+    proc = run_cli("--pipeline", "OCR", "--input", str(inputs), "--texts_only")
+    assert proc.returncode == 1
+    broken = str(inputs / "broken.png")
+    assert proc.stderr.count(broken) == 1, proc.stderr
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs: the full-disk case (needs root to mount)."""
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("this machine does not allow mounting a tmpfs")
+    yield mount
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_full_disk_stops_with_a_clear_message_and_leaves_no_partial_file(tmp_path, images_dir, tiny_disk):
+    import shutil
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for index in range(6):
+        shutil.copy(images_dir / "one.png", inputs / f"page{index}.png")
+    proc = run_cli("--pipeline", "OCR", "--input", str(inputs), "--save_path", str(tiny_disk), "--texts_only")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "the disk is full" in proc.stderr and "hpi: stopped" in proc.stderr
+    for path in tiny_disk.iterdir():
+        assert not path.name.startswith("."), f"temp file left: {path.name}"
+        if path.suffix == ".json":
+            json.loads(path.read_text())  # complete, never truncated

@@ -70,6 +70,14 @@ def _write_pipeline_config(name: str, save_path: str | None) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if "--serve" in argv:  # PaddleX's `paddlex --serve --pipeline OCR`
+        from .serve import main as serve_main
+
+        return serve_main(argv)
+    if argv and argv[0] == "batch":  # `hpi batch [--ray] INPUT_DIR OUT_DIR`
+        from .batch import main as batch_main
+
+        return batch_main(argv[1:])
     try:
         pipeline_cls = None if "--get_pipeline_config" in argv else pipeline_class_of(argv)
     except HPIError as exc:
@@ -105,27 +113,39 @@ def _run(args, pipeline_cls) -> int:
         value = getattr(args, param.name)
         if value is not None:
             (call if param.call else init)[param.name] = value
-    pipeline = create_pipeline(args.pipeline, device=args.device, **init)
     inputs = args.input if len(args.input) > 1 else args.input[0]
     entries, is_batch = expand_inputs(inputs)
+    with create_pipeline(args.pipeline, device=args.device, **init) as pipeline:
+        # The summary below lists each failure once; the pipeline's per-input warning would repeat it.
+        logging.getLogger("hpi.pipelines.base").setLevel(logging.ERROR)
+        results = pipeline.predict(entries if is_batch else inputs, on_error="report", **call)
+        return _consume(args, results, entries if is_batch else [inputs])
+
+
+def _consume(args, results, entries: list) -> int:
+    """Print and save each result; record failures; summary and exit code."""
+    from ..errors import DiskFullError, OutputError
+
     progress = None
-    if is_batch and len(entries) > 1 and not args.no_progress:
+    if len(entries) > 1 and not args.no_progress:
         from tqdm import tqdm
 
         progress = tqdm(total=len(entries), unit="file", file=sys.stderr, dynamic_ncols=True)
     failures: list[tuple[str, str]] = []
+    names = OutputNames()
     done = 0
     last_path = None
-    for result in pipeline.predict(inputs, on_error="report", **call):
-        if progress is not None and result.input_path != last_path:
+    stopped = ""
+    for result in results:
+        if progress is not None and (result.input_path != last_path or result.input_path is None):
             progress.update(1)
         last_path = result.input_path
         done += 1
+        label = result.input_path or result.stem
+        if result.page_index is not None:
+            label = f"{label} (page {result.page_index})"
         if not result.ok:
-            name = result.input_path or result.stem
-            if result.page_index is not None:
-                name = f"{name} (page {result.page_index})"
-            failures.append((name, str(result.error)))
+            failures.append((label, str(result.error)))
             continue
         if args.texts_only:
             for text in result.texts():
@@ -133,14 +153,57 @@ def _run(args, pipeline_cls) -> int:
         else:
             result.print()
         if args.save_path:
-            result.save_to_json(args.save_path)
-            result.save_to_img(args.save_path)
+            names.assign(result)
+            try:
+                result.save_to_json(args.save_path)
+                result.save_to_img(args.save_path)
+            except DiskFullError as exc:
+                failures.append((label, str(exc)))
+                stopped = "stopped: the disk is full, so every later result would fail the same way."
+                break
+            except OutputError as exc:
+                failures.append((label, str(exc)))
     if progress is not None:
         progress.close()
-    pipeline.close()
+    if names.renamed:
+        print(f"\n{len(names.renamed)} result name(s) were taken by an earlier input of this run; written as:",
+              file=sys.stderr)
+        for label, stem in names.renamed:
+            print(f"  {label} -> {stem}_res.json", file=sys.stderr)
     if failures:
         print(f"\n{len(failures)} of {done} inputs failed:", file=sys.stderr)
-        for name, message in failures:
-            print(f"  {name}: {message}", file=sys.stderr)
+        for label, message in failures:
+            # Messages about a file start with its path already: say it once.
+            text = message if message.startswith(label.split(" (page")[0]) else f"{label}: {message}"
+            print(f"  {text}", file=sys.stderr)
+        if stopped:
+            print(f"hpi: {stopped}", file=sys.stderr)
         return 1
     return 0
+
+
+class OutputNames:
+    """Unique result file names within one run.
+
+    PaddleX names results ``<stem>_res.json``; two inputs with one stem (``a/x.png`` and
+    ``b/x.png``, ``x.png`` and ``x.jpg``, page 0 of ``x.pdf`` and ``x_0.png``) would overwrite each
+    other. The first keeps PaddleX's name; a later one gets ``<stem>_2``, ``<stem>_3``, … (the
+    first free number), in input order, and the run's summary lists each renamed input.
+    """
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.renamed: list[tuple[str, str]] = []
+
+    def assign(self, result) -> None:
+        stem = result.stem
+        if stem in self.used:
+            number = 2
+            while f"{stem}_{number}" in self.used:
+                number += 1
+            label = result.input_path or stem
+            if result.page_index is not None:
+                label = f"{label} (page {result.page_index})"
+            result.stem = f"{stem}_{number}"
+            self.renamed.append((label, result.stem))
+        self.used.add(result.stem)

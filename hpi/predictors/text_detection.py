@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,8 @@ from ..backends.base import Runner
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
 from .base import Predictor
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class TextDetector(Predictor):
                 image, params.limit_side_len, params.limit_type, max_side_limit,
                 self.spec.mean, self.spec.std, self.spec.scale,
             )
+        self._warn_if_squeezed(height, width, tensor.shape[2], tensor.shape[3], max_side_limit)
         prob = self.run(tensor, times)
         with times.stage("det.post"):
             boxes, scores = kernels.db_decode(
@@ -67,3 +71,13 @@ class TextDetector(Predictor):
                 unclip_ratio=params.unclip_ratio, score_mode=params.score_mode, box_type=params.box_type,
             )
         return boxes, scores
+
+    @staticmethod
+    def _warn_if_squeezed(height: int, width: int, resized_h: int, resized_w: int, max_side_limit: int) -> None:
+        """A very long image (20000×200) shrunk to the long-side cap leaves its text a few pixels high: say so."""
+        if max(height, width) > max_side_limit and min(resized_h, resized_w) < 64:
+            log.warning(
+                "A %d×%d image is detected at %d×%d (the long side is capped at text_det_max_side_limit=%d): text "
+                "on it shrinks %.1f× and may be lost. Raise text_det_max_side_limit or split the image.",
+                width, height, resized_w, resized_h, max_side_limit, max(height, width) / max(resized_h, resized_w),
+            )

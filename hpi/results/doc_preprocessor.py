@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import ResultBase
+from .base import ResultBase, picture_scale
 from .fonts import find_font
 
 
@@ -48,6 +48,12 @@ class DocPreprocessorResult(ResultBase):
         from PIL import Image, ImageDraw, ImageFont
 
         panels = [self.input_img, self.rot_img, self.output_img]
+        scale = picture_scale(max(p.shape[0] for p in panels), max(p.shape[1] for p in panels))
+        if scale < 1.0:  # bounded picture
+            import cv2
+
+            panels = [cv2.resize(p, (max(1, round(p.shape[1] * scale)), max(1, round(p.shape[0] * scale))),
+                                 interpolation=cv2.INTER_AREA) for p in panels]
         captions = [
             "Original Image",
             f"Rotated Image ({self.model_settings.get('use_doc_orientation_classify')}, {self.angle})",

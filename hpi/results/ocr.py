@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from .base import ResultBase
+from .base import ResultBase, picture_scale
 from .fonts import find_font
 
 log = logging.getLogger(__name__)
@@ -99,15 +99,23 @@ class OCRResult(ResultBase):
     def _render(self):
         from PIL import Image, ImageDraw, ImageFont
 
-        height, width = self.image.shape[:2]
-        left = Image.fromarray(np.ascontiguousarray(self.image[:, :, ::-1]))
+        image, polys = self.image, list(self.rec_polys)
+        scale = picture_scale(*image.shape[:2])
+        if scale < 1.0:  # bounded picture: scale the page and the boxes down together
+            import cv2
+
+            size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            polys = [np.asarray(p, np.float64) * scale for p in polys]
+        height, width = image.shape[:2]
+        left = Image.fromarray(np.ascontiguousarray(image[:, :, ::-1]))
         overlay = left.copy()
         right = Image.new("RGB", (width, height), (255, 255, 255))
         draw_left = ImageDraw.Draw(overlay)
         draw_right = ImageDraw.Draw(right)
         font_path = find_font()
         rng = np.random.default_rng(0)
-        for number, (poly, text) in enumerate(zip(self.rec_polys, self.rec_texts), start=1):
+        for number, (poly, text) in enumerate(zip(polys, self.rec_texts), start=1):
             color = tuple(int(c) for c in rng.integers(0, 200, 3))
             points = [tuple(map(int, p)) for p in np.asarray(poly)]
             draw_left.polygon(points, fill=color)
