@@ -46,3 +46,39 @@ def test_backends_give_same_texts(backend, ocr_pipeline, images):
         assert all(d.startswith(backend) for d in described.values()), described
         got = [next(pipeline.predict(img)).rec_texts for img in images]
     assert got == expected
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino", "paddle"])
+def test_thread_turnover(backend, images):
+    """A server that runs each request on a new thread: one pipeline, each predict on a fresh thread, one
+    at a time, then 8 threads at once. Paddle Inference used to fail ("could not execute a primitive")
+    about the 6th new thread: its predictor keeps oneDNN state per thread (hpi.backends.paddle)."""
+    import threading
+
+    if not backends.is_installed(backend):
+        pytest.skip(f"{backend} is not installed (pip install \"hpi[cpu]\")")
+    from hpi import create_pipeline
+
+    with create_pipeline("OCR", device="cpu", backend=backend) as pipeline:
+        expected = [_signature(next(pipeline.predict(img))) for img in images]
+        got: list = []
+        errors: list = []
+
+        def run(index: int) -> None:
+            try:
+                got.append((index, _signature(next(pipeline.predict(images[index % len(images)])))))
+            except Exception as exc:  # recorded, asserted below
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        for index in range(10):
+            thread = threading.Thread(target=run, args=(index,))
+            thread.start()
+            thread.join()
+        threads = [threading.Thread(target=run, args=(index,)) for index in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert len(got) == 18
+    assert all(signature == expected[index % len(images)] for index, signature in got)
