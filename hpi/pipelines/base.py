@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 from ..backends.export_check import prepare_model
 from ..backends.select import choose_runner
@@ -54,6 +54,10 @@ class ModelSlot:
     predictor: type  # has ``from_module(runner, spec, module_config, artifacts)``
 
 
+# (slot path, runner) → the runner to use instead: see Pipeline.wrap_runners.
+RunnerWrapper = Callable[[tuple[str, ...], Any], Any]
+
+
 class Pipeline:
     """Base of every pipeline. Create pipelines with :func:`hpi.create_pipeline`.
 
@@ -79,6 +83,7 @@ class Pipeline:
         self._predictors: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._children: dict[str, Pipeline] = {}
+        self._wrap_runner: RunnerWrapper | None = None
         for attribute, (child_class, config_attribute) in self.subpipelines.items():
             child = child_class(getattr(config, config_attribute), self.device, parent=self)
             self._children[attribute] = child
@@ -134,6 +139,19 @@ class Pipeline:
                     self._predictors[slot] = predictor
         return predictor
 
+    def wrap_runners(self, wrap: RunnerWrapper) -> None:
+        """Put ``wrap(path, runner)`` around the runner of every slot, sub-pipelines' included: the
+        ones loaded now and those that load later. ``path`` is the slot path (``("text_recognition",)``,
+        ``("doc_preprocessor", "doc_orientation")``); ``wrap`` returns a runner-like object (same
+        ``infer``/``infer_one``/``input_names``/``deactivate``). The server's cross-request batching
+        (:mod:`hpi.serving.batching`) is installed this way, without changing any pipeline."""
+        with self._lock:
+            self._wrap_runner = wrap
+            for slot, predictor in self._predictors.items():
+                predictor.runner = wrap((slot,), predictor.runner)
+            for attribute, child in self._children.items():
+                child.wrap_runners(lambda path, runner, _a=attribute: wrap((_a, *path), runner))
+
     def loaded(self, slot: str):
         """The predictor of ``slot`` if it has been loaded, else None."""
         return self._predictors.get(slot)
@@ -146,6 +164,8 @@ class Pipeline:
             artifacts, device=self.device, backend=hpi.backend, threads=hpi.threads,
             precision=hpi.precision, measure=hpi.measure, backend_config=hpi.backend_config,
         )
+        if self._wrap_runner is not None:
+            runner = self._wrap_runner((slot,), runner)
         return self.models[slot].predictor.from_module(runner, spec, module, artifacts)
 
     # -- prediction ---------------------------------------------------------------------------------------

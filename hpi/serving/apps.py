@@ -1,0 +1,143 @@
+"""One serving app per pipeline: PaddleX's endpoint, request schema and result entries.
+
+The request schema is generated from the pipeline's parameter declaration
+(its per-call :class:`hpi.pipelines.params.Param` objects, by
+``serving_name``), so a parameter added to a pipeline is served without
+touching this file. What is written here per pipeline is only what PaddleX's
+serving schema says that the declaration cannot: the endpoint path, the name
+of the results list and the pictures of each result
+(``paddlex/inference/serving/schemas/<pipeline>.py``).
+
+Adding a pipeline to :data:`hpi.pipelines.PIPELINES` needs one row in
+:data:`SERVING_APPS` (a test checks that every pipeline has one).
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Optional
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..results.base import to_jsonable
+
+# (picture, max size) → base64 string; ``ext`` ".jpg" (default) or ".png".
+Encoder = Callable[..., str]
+
+
+def prune_result(value: Any) -> Any:
+    """PaddleX's ``prunedResult``: ``input_path`` and ``page_index`` removed at every level, JSON types."""
+    if isinstance(value, dict):
+        return {k: prune_result(v) for k, v in value.items() if k not in ("input_path", "page_index")}
+    if isinstance(value, (list, tuple)):
+        return [prune_result(v) for v in value]
+    return to_jsonable(value)
+
+
+def _ocr_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
+    if visualize:
+        entry["ocrImage"] = encode(result.img["ocr_res_img"])
+        doc = result.doc_preprocessor_res
+        if doc is not None:
+            from ..results import DocPreprocessorResult
+
+            # The OCR result keeps the page the preprocessor turned upright; the request has the original.
+            picture = DocPreprocessorResult(
+                input_path=None, page_index=None, input_img=image, model_settings=doc["model_settings"],
+                angle=doc["angle"], rot_img=result.image, output_img=result.image,
+            ).img["preprocessed_img"]
+            entry["docPreprocessingImage"] = encode(picture)
+        entry["inputImage"] = encode(image)
+    return entry
+
+
+def _doc_preprocessor_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX always returns the output page, as PNG; the pictures only with visualize.
+    entry: dict[str, Any] = {"outputImage": encode(result.output_img, ext=".png"),
+                             "prunedResult": prune_result(result.json["res"])}
+    if visualize:
+        entry["docPreprocessingImage"] = encode(result.img["preprocessed_img"])
+        entry["inputImage"] = encode(image)
+    return entry
+
+
+@dataclass(frozen=True)
+class ServingApp:
+    """How PaddleX serves one pipeline."""
+
+    pipeline: str  # PaddleX's pipeline name (a key of hpi.pipelines.PIPELINES)
+    endpoint: str  # PaddleX's path
+    results_field: str  # the list in ``result``
+    entry: Callable[[Any, np.ndarray, bool, Encoder], dict]  # one result → its JSON entry
+
+
+SERVING_APPS: dict[str, ServingApp] = {
+    app.pipeline: app
+    for app in (
+        ServingApp("OCR", "/ocr", "ocrResults", _ocr_entry),
+        ServingApp("doc_preprocessor", "/document-preprocessing", "docPreprocessingResults", _doc_preprocessor_entry),
+    )
+}
+
+
+def serving_app(pipeline_name: str) -> ServingApp:
+    try:
+        return SERVING_APPS[pipeline_name]
+    except KeyError:
+        raise ConfigError(
+            f"Pipeline {pipeline_name!r} has no serving app yet (served: {', '.join(SERVING_APPS)}); "
+            "add a row to hpi.serving.apps.SERVING_APPS."
+        ) from None
+
+
+# The request fields every app has, besides the pipeline's parameters (PaddleX's BaseInferRequest + its
+# per-app visualize and logId).
+COMMON_FIELDS = ("file", "fileType", "visualize", "logId")
+
+
+def _python_type(annotation: Any) -> Any:
+    """The plain type a request field takes for a config annotation (``int | None`` → ``int``)."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if typing.get_origin(annotation) is not None and args else annotation
+    if typing.get_origin(base) is Literal:
+        return base
+    return base if base in (bool, int, float, str) else Any
+
+
+def request_fields(pipeline_cls: type) -> dict[str, tuple[str, Any]]:
+    """serving name → (hpi parameter name, request field type), for the pipeline's per-call parameters."""
+    out: dict[str, tuple[str, Any]] = {}
+    for param in pipeline_cls.params:
+        if param.call:
+            annotation, _ = param.field(pipeline_cls.config_class)
+            out[param.serving_name] = (param.name, _python_type(annotation))
+    return out
+
+
+def request_model(pipeline_cls: type):
+    """The pydantic model of a pipeline's request body, generated from its parameter declaration.
+
+    Every field but ``file`` is optional (None: the config's value); unknown
+    fields are ignored (PaddleX's servers do the same, so clients that send
+    newer fields keep working); values are parsed as pydantic does for
+    PaddleX (``"0.5"`` is a number, ``"high"`` is a ``float_parsing`` error).
+    """
+    from pydantic import ConfigDict, create_model
+
+    fields: dict[str, Any] = {
+        "file": (str, ...),
+        "fileType": (Optional[Literal[0, 1]], None),
+    }
+    for serving_name, (_, field_type) in request_fields(pipeline_cls).items():
+        fields[serving_name] = (Optional[field_type], None)
+    fields["visualize"] = (Optional[bool], None)
+    fields["logId"] = (Optional[str], None)
+    name = "".join(part[:1].upper() + part[1:] for part in pipeline_cls.name.replace("-", "_").split("_"))
+    return create_model(f"{name}InferRequest", __config__=ConfigDict(extra="ignore"), **fields)
+
+
+__all__ = ["COMMON_FIELDS", "SERVING_APPS", "ServingApp", "prune_result", "request_fields", "request_model",
+           "serving_app"]

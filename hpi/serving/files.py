@@ -1,0 +1,229 @@
+"""A request's ``file`` → page images and PaddleX's ``dataInfo``; result pictures → base64 JPEG/PNG.
+
+PaddleX's rules: ``file`` is base64 (or an http(s) URL, here only when the
+server allows URLs); ``fileType`` 0 is a PDF, 1 an image, and when it is
+missing only a URL's extension can tell. PDF pages render at scale 2.0
+(lowered when a page would exceed the pixel cap), only the first
+``max_pdf_pages``; multi-page TIFFs give one image per page, other images
+their first frame. ``dataInfo.numPages`` counts the pages rendered.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+import mimetypes
+import threading
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import numpy as np
+
+
+PDF_RENDER_SCALE = 2.0  # PaddleX's (144 dpi)
+PDF_MIN_RENDER_SCALE = 0.1
+_PDFIUM_LOCK = threading.Lock()  # PDFium is not thread-safe: one document operation at a time per process
+
+
+class FileError(Exception):
+    """The request's file cannot be used: HTTP ``status`` and PaddleX's message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def is_url(text: str) -> bool:
+    if not text.startswith(("http://", "https://")):
+        return False
+    parts = urllib.parse.urlparse(text)
+    return bool(parts.scheme and parts.netloc)
+
+
+def file_kind(file: str, file_type: int | None) -> str:
+    """``"PDF"`` or ``"IMAGE"``: from ``fileType``, else from a URL's extension (PaddleX's rule)."""
+    if file_type is not None:
+        return "PDF" if file_type == 0 else "IMAGE"
+    if not is_url(file):
+        raise FileError(422, "File type cannot be determined")
+    guessed = mimetypes.guess_type(urllib.parse.urlparse(file).path.split("/")[-1])[0] or ""
+    if guessed == "application/pdf":
+        return "PDF"
+    if guessed.startswith("image/"):
+        return "IMAGE"
+    raise FileError(422, "Unsupported file type")
+
+
+def file_bytes(file: str, *, allow_url: bool, max_bytes: int, url_timeout_s: float) -> bytes:
+    """The file's bytes: base64-decoded, or fetched from its URL when the server allows URLs."""
+    if is_url(file):
+        if not allow_url:
+            raise FileError(422, "Invalid input file: this server does not fetch URLs (start it with --allow-url); "
+                                 "send the file's bytes as base64")
+        try:
+            with urllib.request.urlopen(file, timeout=url_timeout_s) as response:  # noqa: S310 - opted in
+                data = response.read(max_bytes + 1)
+        except Exception as exc:
+            raise FileError(422, f"Invalid input file: the URL could not be fetched ({type(exc).__name__}: {exc})") from None
+        if len(data) > max_bytes:
+            raise FileError(413, f"The file at the URL is over the limit of {max_bytes:,} bytes")
+        return data
+    try:
+        # Not validating, like PaddleX (base64.b64decode's default): clients that wrap lines keep working.
+        data = base64.b64decode(file)
+    except (binascii.Error, ValueError) as exc:
+        raise FileError(422, f"Invalid input file: not valid base64 ({exc})") from None
+    if not data:
+        raise FileError(422, "Invalid input file: the file is empty")
+    return data
+
+
+def pixel_error(width: int, height: int, max_pixels: int, page: int | None = None) -> FileError:
+    message = (f"Image pixel count {width * height} (width={width}, height={height}) exceeds maximum allowed "
+               f"{max_pixels}.")
+    return FileError(422, f"Page {page}: {message}" if page is not None else message)
+
+
+def decode_file(data: bytes, kind: str, *, max_pixels: int, max_pages: int) -> tuple[list[np.ndarray], dict]:
+    """(BGR uint8 page images, PaddleX's ``dataInfo``) of a file's bytes."""
+    if kind == "PDF":
+        return _decode_pdf(data, max_pixels, max_pages)
+    return _decode_image(data, max_pixels, max_pages)
+
+
+def _probe_size(data: bytes) -> tuple[tuple[int, int] | None, int, str | None]:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.size, int(getattr(img, "n_frames", 1) or 1), img.format
+    except Exception:  # not something PIL reads: OpenCV decides
+        return None, 1, None
+
+
+def _decode_image(data: bytes, max_pixels: int, max_pages: int) -> tuple[list[np.ndarray], dict]:
+    """PaddleX's reading: OpenCV's ``IMREAD_COLOR`` (EXIF orientation applied), every page of a multi-page TIFF."""
+    from .._deps import import_cv2
+
+    size, frames, image_format = _probe_size(data)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise pixel_error(size[0], size[1], max_pixels)
+    if image_format == "TIFF" and frames > 1:
+        pages = _pil_pages(data, max_pages)
+        for page, image in enumerate(pages, start=1):
+            if image.shape[0] * image.shape[1] > max_pixels:
+                raise pixel_error(image.shape[1], image.shape[0], max_pixels, page)
+        return pages, {"numPages": len(pages), "pages": [_size(p) for p in pages], "type": "tiff"}
+    cv2 = import_cv2()
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # e.g. OpenCV's own pixel limit
+        raise FileError(422, f"Invalid input file: OpenCV cannot decode it ({str(exc).strip().splitlines()[-1][:200]})") from None
+    if image is None and size is not None:
+        image = _pil_pages(data, 1)[0]  # formats this OpenCV build lacks (GIF)
+    if image is None:
+        raise FileError(422, "Invalid input file: not a readable image")
+    if image.shape[0] * image.shape[1] > max_pixels:  # formats PIL could not measure
+        raise pixel_error(image.shape[1], image.shape[0], max_pixels)
+    return [np.ascontiguousarray(image)], {**_size(image), "type": "image"}
+
+
+def _pil_pages(data: bytes, max_pages: int) -> list[np.ndarray]:
+    from PIL import Image, ImageSequence
+
+    pages = []
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            for frame in ImageSequence.Iterator(img):
+                if len(pages) >= max_pages:
+                    break
+                pages.append(np.ascontiguousarray(np.asarray(frame.convert("RGB"))[:, :, ::-1]))
+    except Exception as exc:
+        raise FileError(422, f"Invalid input file: not a readable image ({type(exc).__name__}: {exc})") from None
+    return pages
+
+
+def _size(image: np.ndarray) -> dict:
+    return {"width": int(image.shape[1]), "height": int(image.shape[0])}
+
+
+def pdf_scale(width_pt: float, height_pt: float, max_pixels: int, page: int) -> float:
+    """PaddleX's render scale (2.0) unless the page would exceed ``max_pixels``; then the largest that fits."""
+    if width_pt <= 0 or height_pt <= 0:
+        raise FileError(422, f"Invalid input file: page {page} has size {width_pt}×{height_pt}")
+
+    def pixels(scale: float) -> int:
+        return math.ceil(width_pt * scale) * math.ceil(height_pt * scale)
+
+    if pixels(PDF_RENDER_SCALE) <= max_pixels:
+        return PDF_RENDER_SCALE
+    if pixels(PDF_MIN_RENDER_SCALE) > max_pixels:
+        width, height = math.ceil(width_pt * PDF_MIN_RENDER_SCALE), math.ceil(height_pt * PDF_MIN_RENDER_SCALE)
+        raise pixel_error(width, height, max_pixels, page)
+    low, high = PDF_MIN_RENDER_SCALE, min(PDF_RENDER_SCALE, math.sqrt(max_pixels / (width_pt * height_pt)))
+    for _ in range(32):
+        middle = (low + high) / 2
+        low, high = (middle, high) if pixels(middle) <= max_pixels else (low, middle)
+    return low
+
+
+def _decode_pdf(data: bytes, max_pixels: int, max_pages: int) -> tuple[list[np.ndarray], dict]:
+    from .._deps import import_pypdfium2
+    from ..inputs import to_bgr
+
+    pdfium = import_pypdfium2()
+    images: list[np.ndarray] = []
+    with _PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(data)
+        except Exception as exc:
+            reason = str(exc).replace(" (PDFium: Success)", "").strip() or type(exc).__name__
+            raise FileError(422, f"Invalid input file: not a readable PDF ({reason})") from None
+        try:
+            for index in range(min(len(document), max_pages)):
+                page = document[index]
+                try:
+                    scale = pdf_scale(*page.get_size(), max_pixels, index + 1)
+                    bitmap = page.render(scale=scale)
+                    pixels = bitmap.to_numpy()
+                    if bitmap.mode in ("RGB", "RGBA", "RGBX") and pixels.ndim == 3:
+                        pixels = pixels[:, :, [2, 1, 0]]
+                    elif pixels.ndim == 3 and pixels.shape[2] == 4:
+                        pixels = pixels[:, :, :3]
+                    images.append(to_bgr(np.ascontiguousarray(pixels), f"page {index + 1}"))
+                except FileError:
+                    raise
+                except Exception as exc:
+                    raise FileError(422, f"Invalid input file: page {index + 1} cannot be rendered ({exc})") from None
+                finally:
+                    page.close()
+        finally:
+            document.close()
+    if not images:
+        raise FileError(422, "Invalid input file: the PDF has no pages")
+    return images, {"numPages": len(images), "pages": [_size(i) for i in images], "type": "pdf"}
+
+
+def encode_image(image: Any, max_size: tuple[int, int] | None, ext: str = ".jpg") -> str:
+    """A BGR array or PIL image → base64 JPEG (or PNG), fitted into ``max_size`` (width, height) like PaddleX."""
+    from .._deps import import_cv2
+
+    cv2 = import_cv2()
+    if not isinstance(image, np.ndarray):  # PIL
+        image = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    height, width = image.shape[:2]
+    if max_size is not None and (width > max_size[0] or height > max_size[1]):
+        factor = min(max_size[0] / width, max_size[1] / height)
+        image = cv2.resize(image, (max(1, int(width * factor)), max(1, int(height * factor))),
+                           interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(ext, image)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {width}×{height} picture as {ext}")
+    return base64.b64encode(encoded.tobytes()).decode("ascii")
+
+
+__all__ = ["FileError", "decode_file", "encode_image", "file_bytes", "file_kind", "is_url", "pdf_scale"]

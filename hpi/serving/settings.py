@@ -1,0 +1,88 @@
+"""The server's settings: limits, admission control and batching, with their defaults.
+
+They come from ``hpi --serve`` flags, or from a pipeline YAML's ``Serving``
+section (PaddleX's key: ``Serving: {visualize: false, extra:
+{max_num_input_imgs: 10}}``), flags winning over the YAML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
+from ..errors import ConfigError, did_you_mean
+
+# PaddleX's caps: 178,956,970 pixels per image or page; 10 PDF pages; output pictures fit 2000×2000.
+DEFAULT_MAX_PIXELS = 178_956_970
+DEFAULT_MAX_PDF_PAGES = 10
+DEFAULT_MAX_OUTPUT_IMAGE_SIZE = (2000, 2000)
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    """What the server allows and how it schedules work.
+
+    Admission: at most ``concurrency`` requests run the pipeline at once (each
+    in its own thread, their model calls batched together); up to
+    ``max_queue`` more wait for a turn; a request beyond that is answered 503 at
+    once, and one not done within ``timeout_s`` (queue + work) is answered 503
+    and its remaining model calls dropped.
+    """
+
+    visualize: bool = True  # PaddleX's default when a request leaves ``visualize`` out
+    allow_url: bool = False  # ``file`` may be an http(s) URL (fetched by the server)
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES  # pages beyond are not rendered (PaddleX's rule)
+    max_output_image_size: tuple[int, int] = DEFAULT_MAX_OUTPUT_IMAGE_SIZE
+    concurrency: int = 8
+    max_queue: int = 32
+    timeout_s: float = 60.0
+    batching: bool = True
+    max_batch_size: int = 16
+    max_wait_ms: float = 5.0
+    url_timeout_s: float = 10.0
+    graceful_shutdown_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_pixels", "max_pdf_pages", "concurrency", "max_batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"Serving setting {name} is {getattr(self, name)!r}; it must be at least 1.")
+        for name in ("max_queue",):
+            if int(getattr(self, name)) < 0:
+                raise ConfigError(f"Serving setting {name} is {getattr(self, name)!r}; it must be 0 or more.")
+        for name in ("timeout_s", "url_timeout_s", "graceful_shutdown_s"):
+            if not float(getattr(self, name)) > 0:
+                raise ConfigError(f"Serving setting {name} is {getattr(self, name)!r}; it must be positive.")
+        if float(self.max_wait_ms) < 0:
+            raise ConfigError(f"Serving setting max_wait_ms is {self.max_wait_ms!r}; it must be 0 or more.")
+
+    def replace(self, **changes: Any) -> "ServingSettings":
+        """These settings with ``changes`` (None values ignored: not given)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_paddlex(cls, section: Mapping[str, Any] | None) -> "ServingSettings":
+        """Settings from a YAML ``Serving`` section: PaddleX's keys (``visualize``,
+        ``extra.max_num_input_imgs``, ``extra.max_output_img_size``) and hpi's own (the field names above,
+        at the top level or under ``extra``). An unknown key is an error."""
+        section = dict(section or {})
+        extra = dict(section.pop("extra", None) or {})
+        values: dict[str, Any] = {}
+        if "max_num_input_imgs" in extra:
+            values["max_pdf_pages"] = extra.pop("max_num_input_imgs")
+        if "max_output_img_size" in extra:
+            values["max_output_image_size"] = tuple(extra.pop("max_output_img_size"))
+        section.pop("return_urls", None)  # PaddleX's file storage: hpi returns base64 only
+        for key in ("file_storage", "url_expires_in", "return_img_urls"):
+            extra.pop(key, None)
+        valid = {f.name for f in fields(cls)}
+        for key, value in {**extra, **section}.items():
+            if key not in valid:
+                raise ConfigError(f"Unknown Serving key {key!r}{did_you_mean(key, valid)}. Valid: {', '.join(sorted(valid))}.")
+            values[key] = value
+        return cls(**values)
+
+
+__all__ = ["DEFAULT_MAX_PDF_PAGES", "DEFAULT_MAX_PIXELS", "ServingSettings"]

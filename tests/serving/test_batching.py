@@ -1,0 +1,214 @@
+"""BatchingRunner: calls from many threads share model calls, each gets its own rows back; real models
+give the texts of an unbatched run; ``Pipeline.wrap_runners`` installs it on every slot."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from hpi.serving.batching import BatchingRunner, RequestTimeout, request_deadline
+
+
+class FakeRunner:
+    """Doubles its input; records the batch size of each call; fails on a batch holding a NaN."""
+
+    input_names = ["x"]
+    output_names = ["y"]
+
+    def __init__(self, delay_s: float = 0.0, max_batch: int | None = None) -> None:
+        self.calls: list[int] = []
+        self.delay_s = delay_s
+        self.max_batch = max_batch
+        self.deactivated = False
+        self._lock = threading.Lock()
+
+    def max_input_shape(self, name):
+        return None if self.max_batch is None else (self.max_batch, 3, 8, 8)
+
+    def infer(self, feed):
+        x = feed["x"]
+        with self._lock:
+            self.calls.append(x.shape[0])
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        if np.isnan(x).any():
+            raise ValueError("NaN input")
+        return {"y": x * 2}
+
+    def describe(self):
+        return "fake"
+
+    def deactivate(self):
+        self.deactivated = True
+
+
+def _run_together(function, inputs):
+    """``function(x)`` for each input, one thread each, all released at once; exceptions are returned."""
+    barrier = threading.Barrier(len(inputs))
+
+    def call(x):
+        barrier.wait(timeout=30)
+        try:
+            return function(x)
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            return exc
+
+    with ThreadPoolExecutor(max_workers=len(inputs)) as pool:
+        return list(pool.map(call, inputs))
+
+
+def test_concurrent_calls_share_model_calls_and_get_their_rows():
+    fake = FakeRunner()
+    stats = []
+    runner = BatchingRunner(fake, max_batch_size=16, max_wait_ms=2000, expected_callers=lambda: 6,
+                            observer=stats.append)
+    inputs = [np.full((rows, 3, 8, 8), i, np.float32) for i, rows in enumerate([1, 2, 3, 1, 2, 3])]
+    outputs = _run_together(runner.infer_one, inputs)
+    for x, y in zip(inputs, outputs):
+        np.testing.assert_array_equal(y, x * 2)
+    assert fake.calls == [12]  # one model call: all six callers were expected, so none waited in vain
+    assert stats[0].calls == 6 and stats[0].rows == 12 and stats[0].slot
+    runner.deactivate()
+    assert fake.deactivated
+
+
+def test_different_shapes_never_share_a_call_and_batches_are_bounded():
+    fake = FakeRunner()
+    runner = BatchingRunner(fake, max_batch_size=4, max_wait_ms=2000, expected_callers=lambda: 6)
+    inputs = [np.ones((2, 3, 8, 8 if i % 2 else 16), np.float32) * i for i in range(6)]
+    outputs = _run_together(runner.infer_one, inputs)
+    for x, y in zip(inputs, outputs):
+        np.testing.assert_array_equal(y, x * 2)
+    assert sum(fake.calls) == 12 and max(fake.calls) <= 4 and len(fake.calls) >= 3
+    runner.close()
+
+
+def test_runner_shape_limit_bounds_the_batch():
+    runner = BatchingRunner(FakeRunner(max_batch=3), max_batch_size=16)
+    assert runner.max_batch_size == 3
+    runner.close()
+
+
+def test_a_failing_input_fails_only_its_own_call():
+    fake = FakeRunner()
+    runner = BatchingRunner(fake, max_batch_size=16, max_wait_ms=2000, expected_callers=lambda: 4)
+    inputs = [np.ones((1, 3, 8, 8), np.float32) for _ in range(4)]
+    inputs[2] = np.full((1, 3, 8, 8), np.nan, np.float32)
+    outputs = _run_together(runner.infer_one, inputs)
+    assert isinstance(outputs[2], ValueError)
+    for i in (0, 1, 3):
+        np.testing.assert_array_equal(outputs[i], inputs[i] * 2)
+    assert fake.calls[0] == 4 and sorted(fake.calls[1:]) == [1, 1, 1, 1]  # merged, then one by one
+    runner.close()
+
+
+def test_expired_calls_are_dropped_not_run():
+    fake = FakeRunner(delay_s=0.3)
+    runner = BatchingRunner(fake, max_batch_size=1, max_wait_ms=0)
+    x = np.ones((1, 3, 8, 8), np.float32)
+    with request_deadline(time.monotonic() - 1):
+        with pytest.raises(RequestTimeout):
+            runner.infer_one(x)
+    blocker = threading.Thread(target=runner.infer_one, args=(x,))
+    blocker.start()
+    while not fake.calls:  # bounded by the blocker's own call
+        time.sleep(0.01)
+    with request_deadline(time.monotonic() + 0.05):  # waits behind the blocker's 0.3 s call
+        with pytest.raises(RequestTimeout):
+            runner.infer_one(x)
+    blocker.join(timeout=10)
+    runner.close()
+    assert fake.calls == [1]  # the expired call never reached the model
+
+
+def test_close_finishes_queued_calls_then_refuses():
+    fake = FakeRunner(delay_s=0.05)
+    runner = BatchingRunner(fake, max_batch_size=1, max_wait_ms=0)
+    inputs = [np.ones((1, 3, 8, 8), np.float32) * i for i in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(runner.infer_one, x) for x in inputs]
+        while runner.queued + len(fake.calls) < 4:  # bounded: four calls are on their way
+            time.sleep(0.005)
+        runner.close()
+        results = [f.result(timeout=10) for f in futures]
+    for x, y in zip(inputs, results):
+        np.testing.assert_array_equal(y, x * 2)
+    with pytest.raises(Exception, match="closed"):
+        runner.infer_one(inputs[0])
+
+
+# ------------------------------------------------------------------------------------------ real models
+
+@pytest.fixture(scope="module")
+def plain_pipeline():
+    from hpi import create_pipeline
+
+    with create_pipeline("OCR", device="cpu", use_textline_orientation=True) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture(scope="module")
+def images(fonts):
+    from rendering import PAGE_TEXTS, RECEIPT_TEXTS, render_lines
+
+    same_size = [render_lines(PAGE_TEXTS[i:i + 4], fonts[0], size=26, width=760).image for i in (0, 2, 4)]
+    return same_size + [
+        render_lines(PAGE_TEXTS, fonts[1 % len(fonts)], size=22).image,
+        render_lines(RECEIPT_TEXTS, fonts[-1], size=24).image,
+        render_lines(PAGE_TEXTS[1:3], fonts[0], size=34).image,
+    ]
+
+
+def test_batched_pipeline_reads_the_same_texts(plain_pipeline, images):
+    """Batching across requests changes which rows share a model call, never what each row reads."""
+    from hpi import create_pipeline
+
+    expected = [next(plain_pipeline.predict(image)) for image in images]
+    stats = []
+    with create_pipeline("OCR", device="cpu", use_textline_orientation=True) as pipeline:
+        pipeline.wrap_runners(lambda path, runner: BatchingRunner(
+            runner, slot=".".join(path), max_batch_size=32, max_wait_ms=1000,
+            expected_callers=lambda: len(images), observer=stats.append))
+        got = _run_together(lambda image: next(pipeline.predict(image)), images)
+    for want, have in zip(expected, got):
+        assert not isinstance(have, Exception), have
+        assert have.rec_texts == want.rec_texts
+        np.testing.assert_allclose(have.rec_scores, want.rec_scores, atol=1e-4)
+        np.testing.assert_array_equal(have.dt_polys, want.dt_polys)
+        assert have.textline_orientation_angles == want.textline_orientation_angles
+    merged = {s.slot for s in stats if s.calls > 1}
+    assert {"text_detection", "text_recognition", "textline_orientation"} <= merged, stats
+
+
+def test_wrap_runners_covers_loaded_lazy_and_sub_pipeline_slots(images):
+    from hpi import create_pipeline
+
+    seen = []
+
+    class Counting:
+        def __init__(self, runner):
+            self.runner = runner
+            self.calls = 0
+
+        def __getattr__(self, name):
+            return getattr(self.runner, name)
+
+        def infer_one(self, array):
+            self.calls += 1
+            return self.runner.infer_one(array)
+
+    def wrap(path, runner):
+        seen.append(path)
+        return Counting(runner)
+
+    with create_pipeline("OCR", device="cpu") as pipeline:
+        pipeline.wrap_runners(wrap)
+        assert sorted(seen) == [("text_detection",), ("text_recognition",)]  # the loaded ones, at once
+        next(pipeline.predict(images[0], use_textline_orientation=True, use_doc_orientation_classify=True))
+        assert ("textline_orientation",) in seen  # loaded on first use: wrapped as it loads
+        assert ("doc_preprocessor", "doc_orientation") in seen  # a sub-pipeline's slot, by its path
+        assert pipeline.predictor("text_detection").runner.calls == 1
