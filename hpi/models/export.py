@@ -8,7 +8,8 @@ converting). Its exit code proves nothing: the result is loaded and run by
 the ``check`` the caller passes — the backends layer's
 :func:`hpi.backends.export_check.check_export` (ONNX Runtime vs Paddle
 Inference) — whose record is stored in the entry's meta.json. This layer
-runs no model itself.
+runs no model itself. From a read-only ``$HPI_HOME`` a cached export is used
+as it is; a missing one is a :class:`~hpi.errors.CacheError` naming it.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
 
 from .. import _deps
 from .._deps import INSTALL_CPU
-from ..cache import atomic_write_json, cache_dir, file_lock, replace_dir, sha256_file
+from ..cache import atomic_write_json, cache_dir, file_lock, replace_dir, require_writable, sha256_file, temp_dir
 from ..errors import ExportError
 from .artifacts import ModelArtifacts
 
@@ -65,6 +65,9 @@ def export_onnx(artifacts: ModelArtifacts, check: ExportCheck | None = None) -> 
     directory = cache_dir("onnx") / f"{_slug(artifacts.name)}-{key[:16]}"
     meta = _valid_entry(directory, key, warn=False)
     if meta is None:
+        require_writable(
+            f"no usable ONNX export of {artifacts.name} is there (onnx/{directory.name}), so it must be exported"
+        )
         with file_lock(f"export-{key[:16]}"):
             meta = _valid_entry(directory, key, warn=True)  # another process may have exported it
             if meta is None:
@@ -147,8 +150,7 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
     log.debug("Exporting %s to ONNX with paddle2onnx %s (once; cached)", artifacts.name, version)
     model_file, params_file = artifacts.paddle_files
     parent = directory.parent
-    with tempfile.TemporaryDirectory(dir=parent, prefix=f".{directory.name}.") as tmp:
-        tmp_path = Path(tmp)
+    with temp_dir(parent, f".{directory.name}.") as tmp_path:
         staging = tmp_path / "entry"
         staging.mkdir()
         work = tmp_path / "work"

