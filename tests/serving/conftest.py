@@ -56,10 +56,10 @@ def http(url: str, payload: dict | bytes | None = None, timeout: float = REQUEST
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Answer(response.status, json.loads(response.read()), dict(response.headers))
+            return Answer(response.status, json.loads(response.read()), {k.lower(): v for k, v in response.headers.items()})
     except urllib.error.HTTPError as exc:
         raw = exc.read()
-        return Answer(exc.code, json.loads(raw) if raw else {}, dict(exc.headers))
+        return Answer(exc.code, json.loads(raw) if raw else {}, {k.lower(): v for k, v in exc.headers.items()})
 
 
 def text_metric(url: str) -> str:
@@ -99,7 +99,8 @@ class Server:
             time.sleep(0.2)
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")[-6000:]
 
     def post(self, path: str, payload: dict | bytes, **kwargs) -> Answer:

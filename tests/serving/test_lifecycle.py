@@ -1,0 +1,131 @@
+"""Overload answers 503 at once, shutdown finishes the requests in flight, URLs when allowed, and the
+doc_preprocessor app — each on its own real server process."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from rendering import PAGE_TEXTS, render_lines
+
+from .conftest import Server, metric_value, normalized, png_base64, text_metric
+
+WAIT_S = 120  # bound of every wait on a server's state
+
+
+def _wait_for(predicate, what: str, server: Server) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {WAIT_S} s for {what}:\n{server.log()}")
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def long_page(fonts):
+    """A page that takes a while (many lines): requests on it stay in flight long enough to be seen."""
+    return render_lines(PAGE_TEXTS * 3, fonts[0], size=24)
+
+
+@pytest.fixture(scope="module")
+def busy_server(serving_tmp):
+    """One worker, one queue place, URLs allowed."""
+    server = Server(serving_tmp, "--pipeline", "OCR", "--concurrency", "1", "--max_queue", "1", "--allow-url")
+    yield server
+    server.stop()
+
+
+def test_overload_is_a_fast_503(busy_server, long_page, pages):
+    payload = {"file": png_base64(long_page.image), "fileType": 1, "visualize": False}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(busy_server.post, "/ocr", payload)
+        _wait_for(lambda: metric_value(busy_server.url, "hpi_requests_in_flight") >= 1, "a request in flight", busy_server)
+        second = pool.submit(busy_server.post, "/ocr", payload)
+        _wait_for(lambda: metric_value(busy_server.url, "hpi_queue_depth") >= 1 or first.done(), "a queued request",
+                  busy_server)
+        if first.done():
+            pytest.skip("the first request finished before the queue filled (machine much faster than expected)")
+        third = busy_server.post("/ocr", {"file": png_base64(pages[0].image), "fileType": 1})
+        assert third.status == 503, third.body
+        assert third.body["errorCode"] == 503 and "overloaded" in third.body["errorMsg"]
+        assert third.headers.get("retry-after") == "1"
+        for future in (first, second):
+            answer = future.result(timeout=WAIT_S)
+            assert answer.status == 200, answer.body
+            assert normalized(answer.result["ocrResults"][0]["prunedResult"]["rec_texts"])[:8] == \
+                normalized(long_page.texts)[:8]
+    assert 'hpi_requests_total{code="503",endpoint="/ocr"}' in text_metric(busy_server.url)
+
+
+def test_url_input_when_allowed(busy_server, pages, tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "page.png"), pages[1].image)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/page.png"
+        answer = busy_server.post("/ocr", {"file": url, "visualize": False})  # fileType from the extension
+        assert answer.status == 200, answer.body
+        assert normalized(answer.result["ocrResults"][0]["prunedResult"]["rec_texts"]) == normalized(pages[1].texts)
+        missing = busy_server.post("/ocr", {"file": url.replace("page.png", "gone.png")})
+        assert missing.status == 422 and missing.body["errorMsg"].startswith("Invalid input file")
+        unknown = busy_server.post("/ocr", {"file": url.replace("page.png", "page.bin")})
+        assert unknown.status == 422 and unknown.body["errorMsg"] == "Unsupported file type"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_shutdown_finishes_requests_in_flight(serving_tmp, long_page, pages):
+    server = Server(serving_tmp, "--pipeline", "OCR", "--concurrency", "2", "--max_queue", "4")
+    try:
+        payloads = [{"file": png_base64(image), "fileType": 1, "visualize": False}
+                    for image in (long_page.image, long_page.image, pages[0].image)]
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            futures = [pool.submit(server.post, "/ocr", payload) for payload in payloads]
+            _wait_for(lambda: metric_value(server.url, "hpi_requests_in_flight") >= 2, "requests in flight", server)
+            code = server.stop(timeout=WAIT_S)  # SIGTERM while they run
+            answers = [future.result(timeout=WAIT_S) for future in futures]
+    finally:
+        server.stop()
+    assert code == 0, server.log()
+    for answer, expected in zip(answers, (long_page, long_page, pages[0])):
+        assert answer.status == 200, answer.body
+        assert normalized(answer.result["ocrResults"][0]["prunedResult"]["rec_texts"])[:4] == normalized(expected.texts)[:4]
+    assert "Waiting for connections to close" in server.log() or "Shutting down" in server.log()
+
+
+def test_doc_preprocessor_app(serving_tmp, pages):
+    import cv2
+    import numpy as np
+
+    server = Server(serving_tmp, "--pipeline", "doc_preprocessor")
+    try:
+        turned = cv2.rotate(pages[0].image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        answer = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1})
+        assert answer.status == 200, answer.body
+        (entry,) = answer.result["docPreprocessingResults"]
+        assert list(entry) == ["outputImage", "prunedResult", "docPreprocessingImage", "inputImage"]
+        assert entry["prunedResult"]["model_settings"] == {"use_doc_orientation_classify": True,
+                                                           "use_doc_unwarping": False}
+        upright = cv2.imdecode(np.frombuffer(base64.b64decode(entry["outputImage"]), np.uint8), cv2.IMREAD_COLOR)
+        assert upright.shape == pages[0].image.shape  # turned back (PNG, lossless)
+        assert entry["prunedResult"]["angle"] in (90, 270)
+        quiet = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1, "visualize": False,
+                                                        "useDocOrientationClassify": False})
+        assert list(quiet.result["docPreprocessingResults"][0]) == ["outputImage", "prunedResult"]
+        assert quiet.result["docPreprocessingResults"][0]["prunedResult"]["angle"] == -1
+        refused = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1,
+                                                          "useDocUnwarping": True})
+        assert refused.status == 422 and "use_doc_unwarping=True is not supported" in refused.body["errorMsg"]
+    finally:
+        server.stop()
