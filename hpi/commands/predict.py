@@ -20,7 +20,7 @@ from . import exit_code_for
 def pipeline_class_of(argv: list[str]):
     """The class of the pipeline ``--pipeline`` names (a name or a YAML's pipeline_name); OCR for --help."""
     from ..config import load_pipeline_config
-    from ..pipelines import PIPELINES, pipeline_class
+    from ..pipelines import PIPELINES, legacy, pipeline_class
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--pipeline")
@@ -28,7 +28,7 @@ def pipeline_class_of(argv: list[str]):
     ref = known.pipeline or "OCR"
     if ref in PIPELINES:
         return pipeline_class(ref)
-    return pipeline_class(load_pipeline_config(ref).get("pipeline_name"))
+    return pipeline_class(legacy.pipeline_name(load_pipeline_config(ref)))  # today's form or PaddleX's older one
 
 
 def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:

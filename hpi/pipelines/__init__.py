@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import load_pipeline_config
 from ..errors import ConfigError, did_you_mean
+from . import legacy
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,12 @@ def _is_path(pipeline: str | Path) -> bool:
 
 
 def load_config(pipeline: str | Path = "OCR", config: Mapping | None = None,
-                overrides: Mapping[str, Any] | None = None):
-    """(pipeline class, checked config) for a name or YAML path (or a config mapping) and overrides."""
+                overrides: Mapping[str, Any] | None = None, device: Any = legacy.NOT_GIVEN):
+    """(pipeline class, checked config) for a name or YAML path (or a config mapping) and overrides.
+
+    PaddleX's older form (``Global``/``Pipeline``) is read as today's schema (:mod:`.legacy`); its device
+    keys are compared with ``device``, the device the pipeline will run on.
+    """
     if config is not None:
         if not isinstance(config, Mapping):
             raise ConfigError(
@@ -75,6 +80,7 @@ def load_config(pipeline: str | Path = "OCR", config: Mapping | None = None,
         if not _is_path(pipeline) and str(pipeline) not in PIPELINES:
             pipeline_class(str(pipeline))  # the "not available" error, with the table's names
         data, source = load_pipeline_config(pipeline), str(pipeline)
+    data = legacy.convert(data, source, device)
     name = data.get("pipeline_name")
     if name is None:
         raise ConfigError(f"{source}: the config has no pipeline_name; add e.g. 'pipeline_name: OCR'.")
@@ -98,7 +104,7 @@ def create_pipeline(
     ``text_recognition_batch_size``, …) and hpi's ``backend`` (auto|openvino|onnxruntime|paddle|
     tensorrt), ``precision``, ``threads``, ``measure``.
     """
-    cls, checked = load_config(pipeline, config, overrides)
+    cls, checked = load_config(pipeline, config, overrides, device=device)
     return cls(checked, device=device)
 
 
