@@ -48,6 +48,9 @@ def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
                        help="run each request's model calls alone (no cross-request batching)")
     group.add_argument("--max_batch_size", type=int, help=f"rows per shared model call (default {defaults.max_batch_size})")
     group.add_argument("--max_wait_ms", type=float, help=f"how long a model call waits for company (default {defaults.max_wait_ms:g})")
+    group.add_argument("--max_pad_columns", type=int,
+                       help=f"text lines this much narrower may share a recognition call, zero-padded "
+                            f"(default {defaults.max_pad_columns}; 0: equal widths only)")
     group.add_argument("--max_body_mb", type=float, help=f"request body limit in MiB (default {defaults.max_body_bytes // 2**20})")
     group.add_argument("--max_pixels", type=int, help=f"pixels per image or page (default {defaults.max_pixels:,})")
     group.add_argument("--max_pdf_pages", type=int, help=f"PDF pages rendered (default {defaults.max_pdf_pages}, as PaddleX)")
@@ -92,6 +95,7 @@ def main(argv: list[str]) -> int:
     settings = {
         "concurrency": args.concurrency, "max_queue": args.max_queue, "timeout_s": args.timeout_s,
         "batching": args.batching, "max_batch_size": args.max_batch_size, "max_wait_ms": args.max_wait_ms,
+        "max_pad_columns": args.max_pad_columns,
         "max_pixels": args.max_pixels, "max_pdf_pages": args.max_pdf_pages, "visualize": args.visualize,
         "allow_url": args.allow_url,
         "max_body_bytes": None if args.max_body_mb is None else int(args.max_body_mb * 2**20),

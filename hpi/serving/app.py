@@ -33,7 +33,7 @@ from typing import Any
 from ..errors import ConfigError, HPIError
 from ..pipelines.params import resolve_call
 from .apps import prune_result, request_fields, request_model, serving_app
-from .batching import BatchingRunner, RequestTimeout, check_deadline, request_deadline
+from .batching import BatchingRunner, PadRule, RequestTimeout, check_deadline, request_deadline
 from .files import FileError, decode_file, encode_image, file_bytes, file_kind
 from .metrics import Metrics
 from .settings import ServingSettings
@@ -73,6 +73,14 @@ def _validation_errors(errors: list[dict], prefix: tuple = ("body",)) -> str:
             path += (f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part)))
         converted.append({"type": error["type"], "loc": path, "msg": error["msg"]})
     return json.dumps(converted)
+
+
+def pad_rule(task: str, max_pad_columns: int) -> PadRule | None:
+    """Which calls of a model task may merge although their shapes differ: text recognition lines of
+    different widths (NCHW input axis 3 ↔ CTC time axis 1 of the output), within ``max_pad_columns``."""
+    if task == "text_recognition" and max_pad_columns > 0:
+        return PadRule(input_axis=3, output_axis=1, max_extra=max_pad_columns)
+    return None
 
 
 class _DeadlineRunner:
@@ -118,9 +126,12 @@ class Service:
         if not self.settings.batching:
             return _DeadlineRunner(runner)
         slot = ".".join(path)
+        spec = getattr(getattr(runner, "model", None), "spec", None)
+        task = getattr(spec, "task", None) or path[-1]
         batching = BatchingRunner(
             runner, slot=slot, max_batch_size=self.settings.max_batch_size, max_wait_ms=self.settings.max_wait_ms,
             expected_callers=lambda: self.running, observer=self.metrics.observe_batch,
+            pad=pad_rule(task, self.settings.max_pad_columns),
         )
         self.metrics.watch_queue(slot, lambda: batching.queued)
         return batching

@@ -6,11 +6,18 @@ own ``Pipeline.predict``); one worker thread takes the waiting calls whose
 inputs have the same shape apart from the batch dimension, concatenates them
 along axis 0, runs the model once and hands each caller its rows back.
 
-Why only equal shapes: padding a tensor to another call's width would change
-what the model sees (the recognition model attends over the whole padded
-line), so texts could differ from an unbatched run. The recognizer's
-128-column width buckets and the fixed classifier shapes make equal shapes
-common; detection inputs merge when pages have the same size.
+Which calls merge: those whose inputs have the same shape apart from the
+batch dimension (detection inputs of same-sized pages, the fixed-shape
+classifiers), and, with a :class:`PadRule`, also those that differ only
+along one axis by at most ``max_extra`` (text recognition: line widths). The
+narrower inputs are then right-padded with zeros, exactly as the recognizer
+pads the lines of its own batches, and each call's output is cut back to its
+own length along the matching output axis (CTC time steps), so a call gets
+the shape it would get alone. Padding does move the recognition model's
+outputs a little (it attends over the whole padded line): measured on 83
+rendered lines, up to 512 extra columns left every decoded text unchanged,
+1024 changed one; the server allows 256 (``hpi.serving.app``) and a test
+checks batched texts against unbatched ones.
 
 When to run a batch: as soon as it is full (``max_batch_size`` rows or
 ``max_batch_elements`` input values), when its oldest call has waited
@@ -79,6 +86,16 @@ class BatchStats:
     compute_s: float  # the model call itself
 
 
+@dataclass(frozen=True)
+class PadRule:
+    """Calls whose inputs differ only along ``input_axis`` (by at most ``max_extra``) may merge: the
+    narrower are zero-padded there, and their outputs cut back along ``output_axis`` in proportion."""
+
+    input_axis: int
+    output_axis: int
+    max_extra: int
+
+
 @dataclass(eq=False)
 class _Call:
     feed: dict[str, np.ndarray]
@@ -91,6 +108,7 @@ class _Call:
     result: dict[str, np.ndarray] | None = None
     error: BaseException | None = None
     abandoned: bool = False  # the caller stopped waiting (its deadline passed)
+    width: int = 0  # size along the pad rule's axis (0: no pad rule)
 
 
 class BatchingRunner:
@@ -116,8 +134,10 @@ class BatchingRunner:
         max_wait_ms: float = 5.0,
         expected_callers: Callable[[], int] | None = None,
         observer: Callable[[BatchStats], None] | None = None,
+        pad: PadRule | None = None,
     ) -> None:
         self.runner = runner
+        self.pad = pad
         self.slot = slot or getattr(getattr(runner, "model", None), "name", "model")
         limits = getattr(runner, "max_input_shape", None)
         names = list(getattr(runner, "input_names", []) or [])
@@ -158,10 +178,11 @@ class BatchingRunner:
             return self.runner.infer(feed)
         call = _Call(
             feed=feed,
-            key=tuple((name, array.shape[1:]) for name, array in sorted(feed.items())),
+            key=tuple((name, self._shape_key(array.shape)) for name, array in sorted(feed.items())),
             rows=int(first.shape[0]),
             elements=int(sum(a.size for a in feed.values())),
             deadline=current_deadline(),
+            width=int(first.shape[self.pad.input_axis]) if self._pads(first) else 0,
         )
         with self._cond:
             if self._closed:
@@ -178,6 +199,17 @@ class BatchingRunner:
             raise call.error
         assert call.result is not None
         return call.result
+
+    def _pads(self, array: np.ndarray) -> bool:
+        return self.pad is not None and array.ndim > max(1, self.pad.input_axis % array.ndim)
+
+    def _shape_key(self, shape: tuple[int, ...]) -> tuple:
+        dims: list = list(shape[1:])
+        if self.pad is not None and len(shape) > 1:
+            axis = self.pad.input_axis % len(shape)
+            if axis > 0:
+                dims[axis - 1] = None  # any size along the pad axis: checked against max_extra when selecting
+        return tuple(dims)
 
     def deactivate(self) -> None:
         """Finish the queued calls, stop the worker, then deactivate the wrapped runner."""
@@ -232,14 +264,18 @@ class BatchingRunner:
         """Queued calls (FIFO) that can share a model call with ``head``, and whether that call is full."""
         taken: list[_Call] = []
         rows = elements = 0
+        low = high = head.width
         for call in self._queue:
             if call.key != head.key or call.abandoned:
                 continue
+            if self.pad is not None and max(high, call.width) - min(low, call.width) > self.pad.max_extra:
+                continue  # too much padding for one of them: a later batch
             if taken and (rows + call.rows > self.max_batch_size or elements + call.elements > self.max_batch_elements):
                 return taken, True
             taken.append(call)
             rows += call.rows
             elements += call.elements
+            low, high = min(low, call.width), max(high, call.width)
         return taken, rows >= self.max_batch_size or elements >= self.max_batch_elements
 
     def _nobody_else_coming(self) -> bool:
@@ -272,14 +308,17 @@ class BatchingRunner:
             self._run_alone(batch[0])
         else:
             try:
-                feed = {name: np.concatenate([call.feed[name] for call in batch], axis=0) for name in batch[0].feed}
+                width = max(call.width for call in batch)
+                feed = {name: np.concatenate([self._padded(call.feed[name], width) for call in batch], axis=0)
+                        for name in batch[0].feed}
                 outputs = self.runner.infer(feed)
                 total = sum(call.rows for call in batch)
                 if any(np.ndim(out) == 0 or out.shape[0] != total for out in outputs.values()):
                     raise ValueError("an output does not have the batch dimension first")
                 start = 0
                 for call in batch:
-                    call.result = {name: out[start:start + call.rows] for name, out in outputs.items()}
+                    call.result = {name: self._cut(out[start:start + call.rows], call.width, width)
+                                   for name, out in outputs.items()}
                     start += call.rows
                     call.done.set()
             except Exception as exc:
@@ -295,6 +334,25 @@ class BatchingRunner:
             except Exception:  # metrics must never fail a request
                 log.debug("batch observer failed", exc_info=True)
 
+    def _padded(self, array: np.ndarray, width: int) -> np.ndarray:
+        if not self._pads(array) or array.shape[self.pad.input_axis] >= width:
+            return array
+        padding = [(0, 0)] * array.ndim
+        padding[self.pad.input_axis % array.ndim] = (0, width - array.shape[self.pad.input_axis])
+        return np.pad(array, padding)  # zeros: what the recognizer's own batches pad with
+
+    def _cut(self, out: np.ndarray, own: int, width: int) -> np.ndarray:
+        """A padded call's output back to the length it would have alone (when it scales exactly)."""
+        if self.pad is None or own >= width or out.ndim < 2:
+            return out
+        axis = self.pad.output_axis % out.ndim
+        length = out.shape[axis] * own / width
+        if axis == 0 or not float(length).is_integer():
+            return out
+        index = [slice(None)] * out.ndim
+        index[axis] = slice(0, int(length))
+        return out[tuple(index)]
+
     def _run_alone(self, call: _Call) -> None:
         try:
             call.result = self.runner.infer(call.feed)
@@ -307,4 +365,4 @@ class BatchingRunner:
         return f"<BatchingRunner {self.slot} around {self.runner!r}>"
 
 
-__all__ = ["BatchStats", "BatchingRunner", "RequestTimeout", "check_deadline", "current_deadline", "request_deadline"]
+__all__ = ["BatchStats", "BatchingRunner", "PadRule", "RequestTimeout", "check_deadline", "current_deadline", "request_deadline"]
