@@ -230,7 +230,7 @@ def _owner_alive(path: Path) -> bool | None:
     except ImportError:
         return None
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDONLY)  # flock needs no write access
     except OSError:  # no owner file (an older hpi's temp dir, or one being created right now)
         return None
     try:
