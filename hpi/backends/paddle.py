@@ -90,7 +90,8 @@ class PaddleRunner(Runner):
         if self.model.paddle_files is None:
             raise BackendError(
                 f"{self.model.name} has no Paddle inference files (inference.pdmodel/.json + "
-                ".pdiparams); the paddle backend needs them."
+                ".pdiparams), which the paddle backend needs: it ships as ONNX only. Use backend 'auto', "
+                "'openvino' or 'onnxruntime' for it, or a model in Paddle format (PP-OCRv4_mobile_*)."
             )
         if self.device.startswith("gpu"):
             raise BackendError(

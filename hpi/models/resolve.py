@@ -7,28 +7,34 @@ verified export of a Paddle-only model needs the backends that run it:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ..cache import combine_digests, sha256_file, sha256_files
 from ..errors import ModelError
+from . import inference_yml
 from .artifacts import ModelArtifacts
 from .fetch import model_digests, model_files
 from .registry import MODELS, ModelSpec, get_model_spec
+
+log = logging.getLogger(__name__)
 
 _PADDLE_MODEL_FILES = ("inference.json", "inference.pdmodel")
 
 
 def _read_model_name(directory: Path) -> str | None:
     yml = directory / "inference.yml"
-    if not yml.is_file():
-        return None
-    import yaml
+    return inference_yml.model_name(yml) if yml.is_file() else None
 
-    try:
-        data = yaml.safe_load(yml.read_text()) or {}
-    except (OSError, yaml.YAMLError):
+
+def _with_yml_facts(spec: ModelSpec | None, yml: Path, name: str, user_model: bool) -> ModelSpec | None:
+    """``spec`` with the facts of the model's own inference.yml (said in the log for a user's model)."""
+    facts = inference_yml.read_facts(yml)
+    if spec is None:
         return None
-    return (data.get("Global") or {}).get("model_name")
+    if user_model:
+        log.info("Model %s: from %s: %s", name, yml, inference_yml.describe_facts(facts))
+    return inference_yml.apply_facts(spec, facts)
 
 
 def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> ModelArtifacts:
@@ -47,6 +53,8 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
         # the start-up I/O for the same answer.
         digests = model_digests(ref)
         extra = {role: path for role, path in files.items() if role not in ("pdmodel", "pdiparams", "onnx")}
+        if "yml" in files:  # PaddleX's own inference.yml shipped with the weights (PP-OCRv6)
+            spec = _with_yml_facts(spec, files["yml"], ref, user_model=False)
         if spec.format == "onnx":
             return ModelArtifacts(ref, digests["onnx"], spec, onnx_path=files["onnx"], extra_files=extra)
         paddle = (files["pdmodel"], files["pdiparams"])
@@ -69,10 +77,16 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
     model_name = _read_model_name(path)
     spec = MODELS.get(model_name) if model_name else None
     spec = spec or default_spec
+    name = model_name or path.name
+    if (path / "inference.yml").is_file():
+        spec = _with_yml_facts(spec, path / "inference.yml", name, user_model=True)
+    # PaddleX's high-performance plugin leaves inference.onnx; any single .onnx beside an inference.yml works too.
     onnx_candidates = [p for p in (path / "inference.onnx", path / "model.onnx") if p.is_file()]
+    if not onnx_candidates:
+        found_onnx = sorted(path.glob("*.onnx"))
+        onnx_candidates = found_onnx if len(found_onnx) == 1 else []
     model_file = next((path / f for f in _PADDLE_MODEL_FILES if (path / f).is_file()), None)
     params_file = path / "inference.pdiparams"
-    name = model_name or path.name
     if model_file is not None and params_file.is_file():
         paddle = (model_file, params_file)
         content_hash = sha256_files(list(paddle))

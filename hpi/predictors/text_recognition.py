@@ -10,6 +10,7 @@ import numpy as np
 from .. import kernels
 from ..backends.base import Runner
 from ..models.registry import ModelSpec
+from ..models import inference_yml
 from ..models.resolve import locate_model
 from ..timing import NULL_TIMES, StageTimes
 from .base import Predictor
@@ -28,16 +29,8 @@ WIDTH_BUCKET = 128
 
 def characters_from_model_dir(model_dir: str | Path) -> list[str] | None:
     """The characters listed in a PaddleX rec model dir's inference.yml (PostProcess.character_dict)."""
-    import yaml
-
     yml = Path(model_dir) / "inference.yml"
-    if not yml.is_file():
-        return None
-    data = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
-    chars = (data.get("PostProcess") or {}).get("character_dict")
-    if isinstance(chars, list) and chars:
-        return [str(c) for c in chars]
-    return None
+    return inference_yml.read_facts(yml).get("characters") if yml.is_file() else None
 
 
 def load_characters(dict_path: Path, use_space_char: bool = True) -> list[str]:
@@ -75,9 +68,13 @@ class TextRecognizer(Predictor):
 
     @classmethod
     def from_module(cls, runner: Runner, spec: ModelSpec, module, artifacts=None) -> "TextRecognizer":
-        """Characters from the model dir's ``inference.yml`` (PaddleX's list, verbatim), else its dict file."""
+        """Characters from the model dir's ``inference.yml`` (PaddleX's list, verbatim), else the ONNX file's
+        own ``character`` metadata (conversions such as RapidOCR's carry it), else the model's dict file."""
         use_space = bool(spec.postprocess.get("use_space_char", True))
-        listed = characters_from_model_dir(module.model_dir) if module.model_dir else None
+        listed = characters_from_model_dir(module.model_dir) if module.model_dir and Path(module.model_dir).is_dir() \
+            else None
+        if listed is None and module.model_dir and artifacts is not None and artifacts.onnx_path is not None:
+            listed = inference_yml.onnx_characters(artifacts.onnx_path)
         if listed is not None:
             # PaddleX uses the list verbatim; a list that already ends with the space gets no second one.
             characters = kernels.build_ctc_characters(listed, use_space_char=use_space and listed[-1] != " ")

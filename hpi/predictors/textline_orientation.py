@@ -28,10 +28,26 @@ class TextlineClassifier(Predictor):
         self.batch_size = batch_size
         self.image_shape = tuple(spec.postprocess.get("image_shape", (3, 48, 192)))
         self.cls_thresh = float(spec.postprocess.get("cls_thresh", 0.0))
+        # PP-OCR's mobile v2 classifier: aspect kept, padded to 192 (rec_preprocess). PaddleX's PP-LCNet
+        # textline classifier: an image classifier, RGB, stretched to 160×80.
+        self.stretch = spec.postprocess.get("resize") == "stretch"
+        self.rgb = bool(spec.postprocess.get("rgb", False))
 
     @classmethod
     def from_module(cls, runner: Runner, spec: ModelSpec, module, artifacts=None) -> "TextlineClassifier":
         return cls(runner, spec, module.batch_size)
+
+    def _preprocess(self, batch: Sequence[np.ndarray]) -> np.ndarray:
+        if not self.stretch:
+            return kernels.rec_preprocess(
+                batch, self.image_shape, self.spec.mean, self.spec.std, self.spec.scale, dynamic_width=False
+            )
+        _, height, width = self.image_shape
+        return np.concatenate([
+            kernels.classify_preprocess(crop, None, (height, width), self.spec.mean, self.spec.std, self.spec.scale,
+                                        rgb=self.rgb)
+            for crop in batch
+        ])
 
     def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES) -> tuple[list[int], list[float]]:
         labels: list[int] = []
@@ -39,9 +55,7 @@ class TextlineClassifier(Predictor):
         for start in range(0, len(crops), self.batch_size):
             batch = crops[start:start + self.batch_size]
             with times.stage("cls.pre"):
-                tensor = kernels.rec_preprocess(
-                    batch, self.image_shape, self.spec.mean, self.spec.std, self.spec.scale, dynamic_width=False
-                )
+                tensor = self._preprocess(batch)
             out = self.run(tensor, times)
             with times.stage("cls.post"):
                 for row in out:

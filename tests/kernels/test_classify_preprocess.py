@@ -30,6 +30,10 @@ def test_compiled_equals_reference_exactly(compiled, reference):
             got = compiled.classify_preprocess(image, 256, (224, 224), rgb=rgb)
             assert got.shape == expected.shape == (1, 3, 224, 224)
             np.testing.assert_array_equal(got, expected)
+            # resize_short=None: stretched to the size (PP-LCNet text line classifier, 80×160)
+            expected = reference.classify_preprocess(image, None, (80, 160), rgb=rgb)
+            np.testing.assert_array_equal(compiled.classify_preprocess(image, None, (80, 160), rgb=rgb), expected)
+            assert expected.shape == (1, 3, 80, 160)
 
 
 def test_recipe(kernels):

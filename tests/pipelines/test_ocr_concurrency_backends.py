@@ -34,14 +34,24 @@ def test_four_threads_match_sequential(ocr_pipeline, images):
     assert concurrent == sequential
 
 
-@pytest.mark.parametrize("backend", ["onnxruntime", "openvino", "paddle"])
-def test_backends_give_same_texts(backend, ocr_pipeline, images):
+# Paddle Inference runs models in Paddle format: the PP-OCRv4 ones (v6/v5 ship as ONNX only).
+V4 = {"text_detection_model_name": "PP-OCRv4_mobile_det", "text_recognition_model_name": "PP-OCRv4_mobile_rec",
+      "textline_orientation_model_name": "PP-OCRv2_mobile_textline_ori"}
+
+
+@pytest.mark.parametrize("backend, models", [("onnxruntime", {}), ("openvino", {}), ("onnxruntime", V4),
+                                             ("openvino", V4), ("paddle", V4)])
+def test_backends_give_same_texts(backend, models, ocr_pipeline, images):
     if not backends.is_installed(backend):
         pytest.skip(f"{backend} is not installed (pip install \"hpi[cpu]\")")
     from hpi import create_pipeline
 
-    expected = [next(ocr_pipeline.predict(img)).rec_texts for img in images]
-    with create_pipeline("OCR", device="cpu", backend=backend, use_textline_orientation=True) as pipeline:
+    if models:
+        with create_pipeline("OCR", device="cpu", use_textline_orientation=True, **models) as reference:
+            expected = [next(reference.predict(img)).rec_texts for img in images]
+    else:
+        expected = [next(ocr_pipeline.predict(img)).rec_texts for img in images]
+    with create_pipeline("OCR", device="cpu", backend=backend, use_textline_orientation=True, **models) as pipeline:
         described = pipeline.describe_backends()
         assert all(d.startswith(backend) for d in described.values()), described
         got = [next(pipeline.predict(img)).rec_texts for img in images]
@@ -59,7 +69,7 @@ def test_thread_turnover(backend, images):
         pytest.skip(f"{backend} is not installed (pip install \"hpi[cpu]\")")
     from hpi import create_pipeline
 
-    with create_pipeline("OCR", device="cpu", backend=backend) as pipeline:
+    with create_pipeline("OCR", device="cpu", backend=backend, **(V4 if backend == "paddle" else {})) as pipeline:
         expected = [_signature(next(pipeline.predict(img))) for img in images]
         got: list = []
         errors: list = []

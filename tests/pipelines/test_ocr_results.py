@@ -35,7 +35,7 @@ def test_json_keys_and_values(result_and_path):
     assert res["input_path"] == str(path)
     assert res["page_index"] is None
     assert res["model_settings"] == {"use_doc_preprocessor": False, "use_textline_orientation": True}
-    assert res["text_det_params"]["thresh"] == 0.3 and res["text_det_params"]["box_thresh"] == 0.6
+    assert res["text_det_params"]["thresh"] == 0.2 and res["text_det_params"]["box_thresh"] == 0.45
     assert res["text_type"] == "general"
     assert ["".join(t.split()) for t in res["rec_texts"]] == ["Resultobjecttest", "Linetwo2026"]
     assert all(0.5 < s <= 1.0 for s in res["rec_scores"])

@@ -16,7 +16,7 @@ class OCRConfig(PipelineConfig):
     pipeline_name: str = "OCR"
     text_type: str = setting("general", choices=("general",))
     use_doc_preprocessor: bool = setting(False, help="run the document preprocessor (page orientation) first")
-    use_textline_orientation: bool = setting(False, help="classify each text line as 0/180 and turn it upright")
+    use_textline_orientation: bool = setting(True, help="classify each text line as 0/180 and turn it upright")
     text_detection: TextDetectionConfig = submodule("TextDetection", TextDetectionConfig)
     textline_orientation: TextLineOrientationConfig = submodule("TextLineOrientation", TextLineOrientationConfig)
     text_recognition: TextRecognitionConfig = submodule("TextRecognition", TextRecognitionConfig)

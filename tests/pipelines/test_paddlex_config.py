@@ -1,0 +1,95 @@
+"""PaddleX 3.7.2's own OCR.yaml: read as it is; models without weights here are clear errors, never swapped."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+# paddlex/configs/pipelines/OCR.yaml of PaddleX 3.7.2, verbatim.
+PADDLEX_OCR_YAML = """
+pipeline_name: OCR
+
+text_type: general
+
+use_doc_preprocessor: True
+use_textline_orientation: True
+
+SubPipelines:
+  DocPreprocessor:
+    pipeline_name: doc_preprocessor
+    use_doc_orientation_classify: True
+    use_doc_unwarping: True
+    SubModules:
+      DocOrientationClassify:
+        module_name: doc_text_orientation
+        model_name: PP-LCNet_x1_0_doc_ori
+        model_dir: null
+      DocUnwarping:
+        module_name: image_unwarping
+        model_name: UVDoc
+        model_dir: null
+
+SubModules:
+  TextDetection:
+    module_name: text_detection
+    model_name: PP-OCRv6_medium_det
+    model_dir: null
+    limit_side_len: 64
+    limit_type: min
+    max_side_limit: 4000
+    thresh: 0.3
+    box_thresh: 0.6
+    unclip_ratio: 1.5
+  TextLineOrientation:
+    module_name: textline_orientation
+    model_name: PP-LCNet_x1_0_textline_ori
+    model_dir: null
+    batch_size: 6
+  TextRecognition:
+    module_name: text_recognition
+    model_name: PP-OCRv6_medium_rec
+    model_dir: null
+    batch_size: 6
+    score_thresh: 0.0
+"""
+
+
+def test_the_file_parses_and_says_what_it_cannot_do(tmp_path):
+    from hpi import create_pipeline
+    from hpi.errors import ConfigError
+    from hpi.pipelines import load_config
+
+    path = tmp_path / "OCR.yaml"
+    path.write_text(PADDLEX_OCR_YAML)
+    data = yaml.safe_load(PADDLEX_OCR_YAML)
+    data["SubPipelines"]["DocPreprocessor"]["use_doc_unwarping"] = False
+    _, config = load_config(config=data)
+    assert config.text_detection.model_name == "PP-OCRv6_medium_det" and config.use_textline_orientation
+    # As shipped, unwarping (UVDoc) is on: refused with what to do, not skipped.
+    with pytest.raises(ConfigError, match="use_doc_unwarping is True, but document unwarping"):
+        create_pipeline(str(path))
+    # Without it, the first model hpi has no weights for is named, with model_dir and the nearest model.
+    with pytest.raises(ConfigError, match="No weights for text_detection model 'PP-OCRv6_medium_det'.*model_dir.*"
+                                          "nearest model hpi ships: model_name: PP-OCRv6_small_det"):
+        create_pipeline(config=data)
+
+
+def test_with_the_models_hpi_ships_every_other_setting_is_used(tmp_path):
+    from rendering import PAGE_TEXTS, latin_fonts, render_lines
+
+    from hpi import create_pipeline
+
+    fonts = latin_fonts()
+    if not fonts:
+        pytest.skip("no DejaVu fonts to render test pages")
+    data = yaml.safe_load(PADDLEX_OCR_YAML)
+    data["SubPipelines"]["DocPreprocessor"]["use_doc_unwarping"] = False
+    with create_pipeline(config=data, text_detection_model_name="PP-OCRv6_small_det",
+                         text_recognition_model_name="PP-OCRv6_small_rec") as pipeline:
+        assert set(pipeline.describe()) == {"text_detection", "text_recognition", "textline_orientation",
+                                            "doc_orientation"}
+        result = next(pipeline.predict(render_lines(PAGE_TEXTS[:3], fonts[0], size=28).image))
+    res = result.json["res"]
+    assert res["model_settings"] == {"use_doc_preprocessor": True, "use_textline_orientation": True}
+    assert res["text_det_params"]["thresh"] == 0.3 and res["text_det_params"]["unclip_ratio"] == 1.5
+    assert res["rec_texts"] == PAGE_TEXTS[:3]  # spaces kept: PP-OCRv6 reads them
