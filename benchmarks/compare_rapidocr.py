@@ -84,27 +84,42 @@ class _HpiEngine:
 
 
 class _RapidEngine:
+    """RapidOCR in its own venv: 1.4.x (``rapidocr_onnxruntime``, PP-OCRv4) or 3.x (``rapidocr``, PP-OCRv6_small
+    by default), whichever is installed there."""
+
     name = "rapid"
 
     def __init__(self, options: dict) -> None:
         from importlib import metadata
 
-        from rapidocr_onnxruntime import RapidOCR
+        try:
+            from rapidocr_onnxruntime import RapidOCR
 
+            package = "rapidocr_onnxruntime"
+        except ImportError:
+            from rapidocr import RapidOCR
+
+            package = "rapidocr"
         self.engine = RapidOCR(**options)
-        self.info = {"rapidocr_onnxruntime": metadata.version("rapidocr_onnxruntime"),
-                     "onnxruntime": metadata.version("onnxruntime")}
+        self.v3 = package == "rapidocr"
+        self.info = {package: metadata.version(package), "onnxruntime": metadata.version("onnxruntime")}
 
     def __call__(self, image) -> tuple[list[dict], dict]:
-        result, elapsed = self.engine(image)
+        if self.v3:
+            output = self.engine(image)
+            triples = zip(output.boxes if output.boxes is not None else [], output.txts or (), output.scores or ())
+            elapsed = getattr(output, "elapse_list", None) or []
+        else:
+            result, elapsed = self.engine(image)
+            triples = result or []
         lines = []
-        for box, text, score in result or []:
-            xs = [p[0] for p in box]
-            ys = [p[1] for p in box]
+        for box, text, score in triples:
+            xs = [float(p[0]) for p in box]
+            ys = [float(p[1]) for p in box]
             lines.append({"text": text, "score": float(score), "box": [min(xs), min(ys), max(xs), max(ys)]})
         stages = {}
         if elapsed:
-            stages = {k: v * 1e3 for k, v in zip(("det", "cls", "rec"), elapsed)}
+            stages = {k: float(v or 0.0) * 1e3 for k, v in zip(("det", "cls", "rec"), elapsed)}
         return lines, stages
 
 
