@@ -249,7 +249,8 @@ def test_wrap_runners_covers_loaded_lazy_and_sub_pipeline_slots(images):
         seen.append(path)
         return Counting(runner)
 
-    with create_pipeline("OCR", device="cpu") as pipeline:
+    # Textline orientation off in the config (the default is on): its slot then loads lazily, per call.
+    with create_pipeline("OCR", device="cpu", use_textline_orientation=False) as pipeline:
         pipeline.wrap_runners(wrap)
         assert sorted(seen) == [("text_detection",), ("text_recognition",)]  # the loaded ones, at once
         next(pipeline.predict(images[0], use_textline_orientation=True, use_doc_orientation_classify=True))
