@@ -2,7 +2,8 @@
 
     python benchmarks/load_service.py --json out/load_service.json
     python benchmarks/load_service.py --quick                       # a short smoke run
-    python benchmarks/load_service.py --paddlex-python /tmp/pdxvenv/bin/python --paddlex-config ocr.yaml
+    python benchmarks/load_service.py --hpi-config hpi_ocr.yaml \
+        --paddlex-python /tmp/pdxvenv/bin/python --paddlex-config paddlex_ocr.yaml   # same models in both
 
 It starts one server per mode (cross-request batching on, and off) on free
 loopback ports, warms them up, then runs closed-loop clients (each sends its
@@ -101,6 +102,15 @@ class ServerProcess:
                 out[name] = float(value)
         return out
 
+    def rss_mb(self) -> float | None:
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            return None
+        return None
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -185,8 +195,11 @@ def _batch_means(before: dict, after: dict) -> dict:
     return out
 
 
+HPI_PIPELINE = ["OCR"]  # --hpi-config replaces it
+
+
 def hpi_command(port: int, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "hpi.cli", "--serve", "--pipeline", "OCR", "--host", "127.0.0.1",
+    return [sys.executable, "-m", "hpi.cli", "--serve", "--pipeline", HPI_PIPELINE[0], "--host", "127.0.0.1",
             "--port", str(port), "--log_level", "WARNING", *extra]
 
 
@@ -198,7 +211,11 @@ def measure_modes(modes: dict[str, list[str]], payloads, levels, args, out_dir: 
         for name, flags in modes.items():
             port = free_port()
             servers[name] = ServerProcess(hpi_command(port, flags), port, out_dir / f"server-{name}.log")
-            run_load(port, "/ocr", payloads, 2, duration_s=60, max_requests=2 * len(payloads))  # warm-up: every shape
+            # Warm-up: every page once, then (--warmup s) load at the top level, so merged batch shapes
+            # (which OpenVINO compiles on first sight, 150-400 ms each) are seen before measuring.
+            run_load(port, "/ocr", payloads, 2, duration_s=60, max_requests=2 * len(payloads))
+            if args.warmup:
+                run_load(port, "/ocr", payloads, max(levels), duration_s=args.warmup, max_requests=100_000)
         cells: dict[tuple[str, int], list[dict]] = {}
         for round_index in range(args.rounds):
             for concurrency in levels:
@@ -219,7 +236,8 @@ def measure_modes(modes: dict[str, list[str]], payloads, levels, args, out_dir: 
                 best = max(rounds, key=lambda p: p["throughput_rps"])
                 phases.append({**best, "all_rounds_rps": [p["throughput_rps"] for p in rounds],
                                "errors_all_rounds": sum(sum(p["errors"].values()) for p in rounds)})
-            results.append({"mode": name, "server_flags": flags, "phases": phases})
+            results.append({"mode": name, "server_flags": flags, "phases": phases,
+                            "server_rss_mb_at_end": servers[name].rss_mb()})
         return results
     finally:
         for server in servers.values():
@@ -280,12 +298,16 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase (default 20)")
     parser.add_argument("--max_requests", type=int, default=400, help="requests per phase at most (default 400)")
     parser.add_argument("--images", type=int, default=8, help="distinct rendered pages (default 8)")
+    parser.add_argument("--warmup", type=float, default=30.0, help="seconds of load at the top level before measuring")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per cell; the best is kept (default 2)")
     parser.add_argument("--soak", type=float, default=0.0, help="also run concurrency 16 for this many seconds")
     parser.add_argument("--overload_clients", type=int, default=32)
     parser.add_argument("--overload_timeout", type=float, default=30.0)
     parser.add_argument("--no_overload", action="store_true")
-    parser.add_argument("--modes", default="batching,no_batching")
+    parser.add_argument("--modes", default="batching,no_batching",
+                        help="of batching, no_batching, batching_equal_widths, batching_pad256")
+    parser.add_argument("--hpi-config", dest="hpi_config", default=None,
+                        help="pipeline YAML for hpi's servers (default: the OCR pipeline's default config)")
     parser.add_argument("--paddlex-python", dest="paddlex_python", default=None)
     parser.add_argument("--paddlex-config", dest="paddlex_config", default=None)
     parser.add_argument("--quick", action="store_true", help="levels 1,4; 5 s each; no overload phase")
@@ -293,17 +315,20 @@ def main() -> int:
     if args.quick:
         args.levels, args.duration, args.no_overload, args.rounds = "1,4", 5.0, True, 1
     levels = [int(x) for x in args.levels.split(",")]
+    if args.hpi_config:
+        HPI_PIPELINE[0] = args.hpi_config
     out_dir = Path(args.json).parent if args.json else Path("out")
     out_dir.mkdir(parents=True, exist_ok=True)
     payloads = render_payloads(args.images)
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "settings": {"levels": levels, "duration_s": args.duration, "max_requests": args.max_requests,
+        "settings": {"pipeline": HPI_PIPELINE[0], "warmup_s": args.warmup, "levels": levels, "duration_s": args.duration, "max_requests": args.max_requests,
                      "images": args.images, "rounds": args.rounds, "visualize": False},
         "load_average_before": os.getloadavg(),
         "modes": [],
     }
-    flags = {"batching": [], "no_batching": ["--no_batching"]}
+    flags = {"batching": [], "no_batching": ["--no_batching"], "batching_equal_widths": ["--max_pad_columns", "0"],
+             "batching_pad256": ["--max_pad_columns", "256"]}
     results["modes"] = measure_modes({m: flags[m] for m in args.modes.split(",")}, payloads, levels, args, out_dir)
     if args.soak:
         results["soak"] = measure_soak(payloads, args, out_dir)

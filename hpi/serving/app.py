@@ -283,13 +283,20 @@ class Service:
     async def close(self) -> None:
         """Refuse new requests, let the running ones finish, then release the workers and the models."""
         self.closing = True
+        finished = True
         if self._idle is not None:
-            await self._idle.wait()
-        await asyncio.get_running_loop().run_in_executor(None, self._close_sync)
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout=self.settings.graceful_shutdown_s)
+            except (asyncio.TimeoutError, TimeoutError):
+                finished = False
+                log.warning("%d requests still running after %g s; closing anyway", self.running,
+                            self.settings.graceful_shutdown_s)
+        await asyncio.get_running_loop().run_in_executor(None, self._close_sync, finished)
 
-    def _close_sync(self) -> None:
-        self.executor.shutdown(wait=True)
-        self.pipeline.close()
+    def _close_sync(self, wait: bool = True) -> None:
+        self.executor.shutdown(wait=wait, cancel_futures=not wait)
+        if wait:
+            self.pipeline.close()  # else a stuck request may still use the models: the process exit frees them
 
 
 def _encode(picture: Any, max_size: tuple[int, int] | None = None, ext: str = ".jpg") -> str:

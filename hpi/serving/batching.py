@@ -16,8 +16,9 @@ own length along the matching output axis (CTC time steps), so a call gets
 the shape it would get alone. Padding does move the recognition model's
 outputs a little (it attends over the whole padded line): measured on 83
 rendered lines, up to 512 extra columns left every decoded text unchanged,
-1024 changed one; the server allows 256 (``hpi.serving.app``) and a test
-checks batched texts against unbatched ones.
+1024 changed one; a test checks batched texts against unbatched ones at 256.
+The server's default is 0 (equal widths only): on CPU padding costs compute
+and bigger batches are not cheaper per row (``hpi.serving.settings``).
 
 When to run a batch: as soon as it is full (``max_batch_size`` rows or
 ``max_batch_elements`` input values), when its oldest call has waited
