@@ -57,7 +57,8 @@ def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
     group.add_argument("--visualize", type=_bool, metavar="True|False", help="default of the request's visualize (True)")
     parser.add_argument("--log_level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     if pipeline_cls is not None:
-        params = [p for p in (*pipeline_cls.params, *HPI_PARAMS) if not p.call]
+        # Constructor parameters set the server's defaults (per-call ones too); each request may override those.
+        params = [p for p in (*pipeline_cls.params, *HPI_PARAMS) if p.init]
         add_cli_arguments(parser.add_argument_group(f"{pipeline_cls.name} parameters (default: the config's value)"),
                           pipeline_cls.config_class, params)
     return parser
@@ -102,7 +103,7 @@ def main(argv: list[str]) -> int:
     }
     overrides = {}
     for param in (*pipeline_cls.params, *HPI_PARAMS):
-        if not param.call and getattr(args, param.name, None) is not None:
+        if param.init and getattr(args, param.name, None) is not None:
             overrides[param.name] = getattr(args, param.name)
     try:
         service = build_service(args.pipeline, device=args.device, settings=settings, **overrides)

@@ -127,7 +127,8 @@ def serving_tmp(tmp_path_factory) -> Path:
 def ocr_server(serving_tmp):
     """OCR with small limits, so that the limit tests need small inputs only."""
     server = Server(serving_tmp, "--pipeline", "OCR", "--max_pdf_pages", "2", "--max_pixels", "4000000",
-                    "--max_body_mb", "2", "--concurrency", "4", "--max_wait_ms", "20")
+                    "--max_body_mb", "2", "--concurrency", "4", "--max_wait_ms", "20",
+                    "--text_rec_score_thresh", "0.01")  # a constructor flag: the server's default
     yield server
     server.stop()
 

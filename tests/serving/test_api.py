@@ -39,6 +39,7 @@ def test_ocr_texts_and_envelope(ocr_server, pages):
     assert list(entry) == ["prunedResult"]  # visualize false: no pictures, and null fields are left out
     pruned = entry["prunedResult"]
     assert list(pruned) == PRUNED_KEYS
+    assert pruned["text_rec_score_thresh"] == 0.01  # hpi --serve ... --text_rec_score_thresh 0.01
     assert normalized(pruned["rec_texts"]) == normalized(page.texts)
     assert all(isinstance(v, int) for poly in pruned["dt_polys"] for point in poly for v in point)
     assert len(pruned["rec_boxes"]) == len(pruned["rec_texts"]) == len(pruned["rec_scores"])

@@ -160,3 +160,12 @@ def test_pdf_scale_follows_paddlex_and_the_pixel_cap():
     assert scale < 2.0 and np.ceil(612 * scale) * np.ceil(792 * scale) <= 1_000_000
     with pytest.raises(FileError, match="exceeds maximum allowed"):
         pdf_scale(1e6, 1e6, 1_000_000, 3)
+
+
+def test_serve_command_refuses_bad_arguments(capsys):
+    from hpi.cli import main
+
+    assert main(["--serve", "--pipeline", "doc_preprocesor"]) == 2
+    assert "did you mean 'doc_preprocessor'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--serve", "--pipeline", "OCR", "--port", "not-a-port"])
