@@ -5,6 +5,7 @@ SUBCOMMANDS = {
     "info": "hpi.commands.info",
     "build": "hpi.commands.build",
     "benchmark": "hpi.commands.benchmark",
+    "batch": "hpi.commands.batch",
 }
 
 # Exit codes of ``hpi --pipeline ...`` and ``hpi benchmark``.
