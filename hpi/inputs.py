@@ -33,7 +33,8 @@ import numpy as np
 
 from ._deps import import_cv2
 from .errors import InputError
-from .urls import fetch_url, is_url, url_stem, url_suffix
+from .pdf import PDF_RENDER_SCALE, PDFDocument, PDFError
+from .urls import env_number, fetch_url, is_url, url_stem, url_suffix
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ IMAGE_SUFFIXES = {
     ".pbm", ".pgm", ".ppm", ".pnm",
 }
 PDF_SUFFIXES = {".pdf"}
-PDF_RENDER_SCALE = 2.0  # 144 dpi, as PaddleX renders PDF pages
 DEFAULT_MAX_IMAGE_PIXELS = 178_956_970  # PaddleX's serving cap
 DEFAULT_PDF_MAX_PIXELS = 64_000_000
 # File signatures: a directory listing includes files whose content is an image or PDF, whatever their name.
@@ -53,13 +53,7 @@ _SIGNATURES = (
 
 
 def _limit(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise InputError(f"{name} must be a whole number of pixels, got {value!r}.") from None
+    return env_number(name, default, int, "a positive whole number of pixels")
 
 
 @dataclass
@@ -388,8 +382,6 @@ def _pdf_scale(width_pt: float, height_pt: float) -> float:
 
 def _iter_pdf(path: str, data: bytes | None = None) -> Iterator[InputItem]:
     """The pages of the PDF file ``path``, or of ``data`` (a downloaded PDF; ``path`` is then its URL)."""
-    from ._deps import import_pypdfium2
-
     if data is None:
         file = Path(path).expanduser()
         if not file.is_file():
@@ -398,39 +390,30 @@ def _iter_pdf(path: str, data: bytes | None = None) -> Iterator[InputItem]:
         if file.stat().st_size == 0:
             yield InputItem(path, None, error=InputError(f"{path}: the file is empty (0 bytes)."))
             return
-    pdfium = import_pypdfium2()
     try:
-        document = pdfium.PdfDocument(str(file) if data is None else data)
-    except Exception as exc:  # pypdfium2 raises PdfiumError; its text may carry a stale "(PDFium: Success)"
-        reason = str(exc).replace(" (PDFium: Success)", "").strip() or type(exc).__name__
-        yield InputItem(path, None, error=InputError(f"{path}: not a readable PDF ({reason})."))
+        document = PDFDocument(str(file) if data is None else data)
+    except PDFError as exc:
+        yield InputItem(path, None, error=InputError(f"{path}: {exc}."))
         return
-    try:
-        if len(document) == 0:
+    with document:
+        if document.num_pages == 0:
             yield InputItem(path, None, error=InputError(f"{path}: the PDF has no pages."))
             return
-        for page_index in range(len(document)):
+        for page_index in range(document.num_pages):
             try:
-                page = document[page_index]
-                width_pt, height_pt = page.get_size()
+                width_pt, height_pt = document.page_size(page_index)
                 scale = _pdf_scale(width_pt, height_pt)
                 if scale < PDF_RENDER_SCALE:
                     log.warning("%s page %d: %.0f×%.0f pt; rendered at scale %.2f instead of %.1f to stay within "
                                 "HPI_PDF_MAX_PIXELS", path, page_index, width_pt, height_pt, scale, PDF_RENDER_SCALE)
-                bitmap = page.render(scale=scale)
-                pixels = bitmap.to_numpy()
-                if bitmap.mode in ("RGB", "RGBA", "RGBX") and pixels.ndim == 3:
-                    pixels = pixels[:, :, [2, 1, 0]]  # pdfium renders BGR by default; RGB only if asked
-                elif pixels.ndim == 3 and pixels.shape[2] == 4:
-                    pixels = pixels[:, :, :3]
-                image = to_bgr(np.ascontiguousarray(pixels), f"{path} page {page_index}")
+                image = document.render(page_index, scale, f"{path} page {page_index}")
                 yield InputItem(path, page_index, image=image)
             except InputError as exc:
                 yield InputItem(path, page_index, error=exc)
+            except PDFError as exc:
+                yield InputItem(path, page_index, error=InputError(f"{path} page {page_index}: {exc}."))
             except Exception as exc:
                 yield InputItem(path, page_index, error=InputError(f"{path} page {page_index}: cannot be rendered ({exc})."))
-    finally:
-        document.close()
 
 
 def _iter_url(url: str) -> Iterator[InputItem]:

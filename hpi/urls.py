@@ -42,7 +42,12 @@ def url_stem(url: str) -> str:
     return re.sub(r'[\x00-\x1f<>:"/\\|?*]', "_", stem) or "input"
 
 
-def _env_number(name: str, default, kind: type, what: str):
+class ResponseTooLarge(InputError):
+    """The response is over the byte limit (the server answers 413 for it, other input errors 422)."""
+
+
+def env_number(name: str, default, kind: type, what: str):
+    """The positive, finite ``kind`` (int or float) in environment variable ``name``; ``default`` if unset."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -70,8 +75,10 @@ def _redirect_handler():
     return HTTPOnlyRedirects()
 
 
-def fetch_url(url: str) -> tuple[bytes, str]:
-    """(body, content type) of an http(s) URL, within ``HPI_URL_TIMEOUT_S`` and ``HPI_URL_MAX_BYTES``.
+def fetch_url(url: str, *, timeout: float | None = None, max_bytes: int | None = None) -> tuple[bytes, str]:
+    """(body, content type) of an http(s) URL, within ``timeout`` s and ``max_bytes`` bytes.
+
+    Limits not given come from ``HPI_URL_TIMEOUT_S`` and ``HPI_URL_MAX_BYTES``.
 
     Every failure is an :class:`InputError` that says which: the host cannot be reached, the server's
     HTTP status, the body is too large, the time ran out.
@@ -86,17 +93,22 @@ def fetch_url(url: str) -> tuple[bytes, str]:
     scheme = _SCHEME.match(url).group(1).lower()
     if scheme not in URL_SCHEMES:
         raise InputError(f"{url}: only http:// and https:// URLs are read, not {scheme}://. Give a file path instead.")
+    # Name the environment variable in messages only when the limit came from it.
+    time_source = "" if timeout is not None else " (HPI_URL_TIMEOUT_S)"
+    size_source = "" if max_bytes is not None else " (HPI_URL_MAX_BYTES)"
     try:
-        timeout = _env_number("HPI_URL_TIMEOUT_S", DEFAULT_URL_TIMEOUT_S, float, "a positive number of seconds")
-        max_bytes = _env_number("HPI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES, int, "a positive whole number of bytes")
+        if timeout is None:
+            timeout = env_number("HPI_URL_TIMEOUT_S", DEFAULT_URL_TIMEOUT_S, float, "a positive number of seconds")
+        if max_bytes is None:
+            max_bytes = env_number("HPI_URL_MAX_BYTES", DEFAULT_URL_MAX_BYTES, int, "a positive whole number of bytes")
     except InputError as exc:
         raise InputError(f"{url}: {exc}") from None
 
     def too_large(size: str) -> InputError:
-        return InputError(f"{url}: the response is {size}, over the limit of {max_bytes:,} bytes (HPI_URL_MAX_BYTES).")
+        return ResponseTooLarge(f"{url}: the response is {size}, over the limit of {max_bytes:,} bytes{size_source}.")
 
     def timed_out() -> InputError:
-        return InputError(f"{url}: no complete response within {timeout:g} s (HPI_URL_TIMEOUT_S).")
+        return InputError(f"{url}: no complete response within {timeout:g} s{time_source}.")
 
     deadline = time.monotonic() + timeout
     request = urllib.request.Request(url, headers={

@@ -15,17 +15,15 @@ import binascii
 import io
 import math
 import mimetypes
-import threading
 import urllib.parse
-import urllib.request
 from typing import Any
 
 import numpy as np
 
+from ..pdf import PDF_RENDER_SCALE
 
-PDF_RENDER_SCALE = 2.0  # PaddleX's (144 dpi)
+
 PDF_MIN_RENDER_SCALE = 0.1
-_PDFIUM_LOCK = threading.Lock()  # PDFium is not thread-safe: one document operation at a time per process
 
 
 class FileError(Exception):
@@ -64,13 +62,16 @@ def file_bytes(file: str, *, allow_url: bool, max_bytes: int, url_timeout_s: flo
         if not allow_url:
             raise FileError(422, "Invalid input file: this server does not fetch URLs (start it with --allow-url); "
                                  "send the file's bytes as base64")
+        from ..errors import InputError
+        from ..urls import ResponseTooLarge, fetch_url
+
+        # hpi's own URL reader: http(s) only (redirects too), a deadline on the whole download.
         try:
-            with urllib.request.urlopen(file, timeout=url_timeout_s) as response:  # noqa: S310 - opted in
-                data = response.read(max_bytes + 1)
-        except Exception as exc:
-            raise FileError(422, f"Invalid input file: the URL could not be fetched ({type(exc).__name__}: {exc})") from None
-        if len(data) > max_bytes:
-            raise FileError(413, f"The file at the URL is over the limit of {max_bytes:,} bytes")
+            data, _ = fetch_url(file, timeout=url_timeout_s, max_bytes=max_bytes)
+        except ResponseTooLarge as exc:
+            raise FileError(413, f"The file at the URL is too large: {exc}") from None
+        except InputError as exc:
+            raise FileError(422, f"Invalid input file: the URL could not be fetched ({exc})") from None
         return data
     try:
         # Not validating, like PaddleX (base64.b64decode's default): clients that wrap lines keep working.
@@ -172,37 +173,24 @@ def pdf_scale(width_pt: float, height_pt: float, max_pixels: int, page: int) -> 
 
 
 def _decode_pdf(data: bytes, max_pixels: int, max_pages: int) -> tuple[list[np.ndarray], dict]:
-    from .._deps import import_pypdfium2
-    from ..inputs import to_bgr
+    from ..pdf import PDFDocument, PDFError
 
-    pdfium = import_pypdfium2()
     images: list[np.ndarray] = []
-    with _PDFIUM_LOCK:
-        try:
-            document = pdfium.PdfDocument(data)
-        except Exception as exc:
-            reason = str(exc).replace(" (PDFium: Success)", "").strip() or type(exc).__name__
-            raise FileError(422, f"Invalid input file: not a readable PDF ({reason})") from None
-        try:
-            for index in range(min(len(document), max_pages)):
-                page = document[index]
-                try:
-                    scale = pdf_scale(*page.get_size(), max_pixels, index + 1)
-                    bitmap = page.render(scale=scale)
-                    pixels = bitmap.to_numpy()
-                    if bitmap.mode in ("RGB", "RGBA", "RGBX") and pixels.ndim == 3:
-                        pixels = pixels[:, :, [2, 1, 0]]
-                    elif pixels.ndim == 3 and pixels.shape[2] == 4:
-                        pixels = pixels[:, :, :3]
-                    images.append(to_bgr(np.ascontiguousarray(pixels), f"page {index + 1}"))
-                except FileError:
-                    raise
-                except Exception as exc:
-                    raise FileError(422, f"Invalid input file: page {index + 1} cannot be rendered ({exc})") from None
-                finally:
-                    page.close()
-        finally:
-            document.close()
+    try:
+        document = PDFDocument(data)
+    except PDFError as exc:
+        raise FileError(422, f"Invalid input file: {exc}") from None
+    with document:
+        for index in range(min(document.num_pages, max_pages)):
+            try:
+                scale = pdf_scale(*document.page_size(index), max_pixels, index + 1)
+                images.append(document.render(index, scale, f"page {index + 1}"))
+            except FileError:
+                raise
+            except PDFError as exc:
+                raise FileError(422, f"Invalid input file: page {index + 1} {exc}") from None
+            except Exception as exc:
+                raise FileError(422, f"Invalid input file: page {index + 1} cannot be rendered ({exc})") from None
     if not images:
         raise FileError(422, "Invalid input file: the PDF has no pages")
     return images, {"numPages": len(images), "pages": [_size(i) for i in images], "type": "pdf"}

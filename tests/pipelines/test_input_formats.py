@@ -221,3 +221,25 @@ def test_result_picture_is_bounded(tmp_path):
     )
     with Image.open(result.save_to_img(tmp_path)) as img:
         assert img.size == (8000, 3000)
+
+
+def test_pdfs_read_from_many_threads_at_once_render_identically(text_image, tmp_path):
+    # PDFium is not thread-safe; hpi.pdf serialises every call into it (a pipeline and a server thread may
+    # both read PDFs). Without the lock this crashes or garbles pages.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hpi.inputs import iter_items
+
+    pdf = tmp_path / "pages.pdf"
+    pages = [_pil(text_image), _pil(text_image[:, ::-1].copy()), _pil(text_image[::-1].copy())]
+    pages[0].save(pdf, save_all=True, append_images=pages[1:], resolution=72.0)
+
+    def read(_):
+        items, _ = iter_items(str(pdf))
+        return [item.image for item in items]
+
+    expected = read(0)
+    assert len(expected) == 3 and all(image is not None for image in expected)
+    with ThreadPoolExecutor(8) as pool:
+        for images in pool.map(read, range(24)):
+            assert all(np.array_equal(a, b) for a, b in zip(images, expected, strict=True))

@@ -78,6 +78,7 @@ def test_url_input_when_allowed(busy_server, pages, tmp_path):
         assert normalized(answer.result["ocrResults"][0]["prunedResult"]["rec_texts"]) == normalized(pages[1].texts)
         missing = busy_server.post("/ocr", {"file": url.replace("page.png", "gone.png")})
         assert missing.status == 422 and missing.body["errorMsg"].startswith("Invalid input file")
+        assert "HTTP 404" in missing.body["errorMsg"]  # hpi's URL reader says what the server answered
         unknown = busy_server.post("/ocr", {"file": url.replace("page.png", "page.bin")})
         assert unknown.status == 422 and unknown.body["errorMsg"] == "Unsupported file type"
     finally:
