@@ -117,6 +117,29 @@ int hpi_threshold_map(const float *prob, int64_t count, float thresh, uint8_t *b
 int64_t hpi_db_quads(const float *prob, int64_t h, int64_t w, const int32_t *points, const int64_t *offsets,
                      int64_t num_contours, const hpi_db_params *params, int32_t *boxes, float *scores);
 
+/* ------------------------------------------------------------------ layout detection (PicoDet) */
+
+typedef struct {
+    int num_classes;
+    int reg_bins;            /* reg_max + 1 bins per box side */
+    double scale_x, scale_y; /* original image size / network input size */
+    float score_threshold;   /* candidates need score > this */
+    float nms_threshold;     /* a box is suppressed when its IoU with a kept box of its class is > this */
+    int nms_top_k;           /* candidates per class before NMS (<= 0: all) */
+    int keep_top_k;          /* boxes kept over all classes (<= 0: all) */
+} hpi_picodet_params;
+
+/* PicoDet head outputs → boxes as PaddleDetection's PicoHeadV2 + Paddle's multiclass_nms give
+ * them. Level l has grid_h[l]*grid_w[l] anchors (row-major), scores[l] (anchors×classes, already
+ * sigmoided) and regs[l] (anchors×4×reg_bins distribution logits, sides l, t, r, b); anchor
+ * centres are ((x + 0.5)·stride, (y + 0.5)·stride). Writes rows (class, score, x1, y1, x2, y2)
+ * in original-image pixels to out, class by class (ascending), score descending inside a class;
+ * out needs keep_top_k rows (or anchors × classes when keep_top_k <= 0). Returns the row count,
+ * or -1 if memory could not be allocated. */
+int64_t hpi_picodet_decode(const float *const *scores, const float *const *regs, const int32_t *strides,
+                           const int32_t *grid_h, const int32_t *grid_w, int n_levels,
+                           const hpi_picodet_params *params, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,8 @@ Public API (same signatures in both backends)::
     rec_preprocess(crops, image_shape=(3, 48, 320), mean, std, scale, dynamic_width=True) -> N×3×48×W float32
     classify_preprocess(image, resize_short=256, crop_size=(224, 224), mean, std, scale, rgb=True) -> 1×3×h×w
     crop_text_regions(image, boxes) -> [crop, ...]
+    picodet_decode(scores, boxes, input_hw, image_hw, strides=(8, 16, 32, 64), score_threshold=0.025,
+                   nms_threshold=0.6, nms_top_k=1000, keep_top_k=100) -> N×6 (class, score, x1, y1, x2, y2)
 
 ``BACKEND`` says which implementation is in use: ``"compiled"`` (Cython/C modules built from
 ``kernels/``) or ``"reference"`` (``hpi.kernels._reference``, numpy/OpenCV). ``HPI_PURE_PYTHON=1``
@@ -53,4 +55,5 @@ classify_preprocess = _impl.classify_preprocess
 crop_text_regions = _impl.crop_text_regions
 db_decode = _impl.db_decode
 ctc_decode = _impl.ctc_decode
+picodet_decode = _impl.picodet_decode
 build_ctc_characters = _reference.build_ctc_characters

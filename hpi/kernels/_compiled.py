@@ -17,7 +17,10 @@ import numpy as np
 
 from ..errors import InputError
 from . import _ctc, _db, _preprocess
+from . import _layout
+from . import _reference_layout
 from ._reference import __all__ as _KERNEL_API
+from ._reference import _check_picodet_args
 from ._reference import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -188,3 +191,14 @@ def db_decode(
     return _db.quads(
         prob, contours, max_candidates, float(box_thresh), float(unclip_ratio), score_mode == "slow", src_h, src_w
     )
+
+
+def picodet_decode(scores, boxes, input_hw, image_hw, strides=_reference_layout.PICODET_STRIDES,
+                   score_threshold: float = 0.025, nms_threshold: float = 0.6, nms_top_k: int = 1000,
+                   keep_top_k: int = 100) -> np.ndarray:
+    """See ``hpi.kernels._reference_layout.picodet_decode``: validation shared, decode + NMS compiled."""
+    levels, regs, grids, classes, bins, scale_x, scale_y = _check_picodet_args(
+        scores, boxes, input_hw, image_hw, strides, score_threshold, nms_threshold, nms_top_k, keep_top_k)
+    return _layout.picodet_decode(levels, regs, grids, [int(s) for s in strides], int(classes), int(bins),
+                                  float(scale_x), float(scale_y), float(score_threshold), float(nms_threshold),
+                                  int(nms_top_k), int(keep_top_k))

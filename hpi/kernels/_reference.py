@@ -25,6 +25,7 @@ __all__ = [
     "ctc_decode",
     "db_decode",
     "det_preprocess",
+    "picodet_decode",
     "rec_preprocess",
 ]
 
@@ -39,6 +40,8 @@ from ._reference_db import (  # noqa: F401  (the compiled face and the tests use
     _empty_quads,
     _find_contours,
 )
+from ._reference_layout import picodet_decode  # noqa: E402,F401  (layout detection)
+from ._reference_layout import _check_picodet_args  # noqa: E402,F401  (shared with the compiled face)
 from ._validation import (  # noqa: F401  (re-exported for the compiled face)
     DB_MIN_SIZE,
     _check_characters,
