@@ -95,9 +95,40 @@ def read_facts(path: Path) -> dict[str, Any]:
     labels = (postprocess.get("Topk") or {}).get("label_list") if isinstance(postprocess.get("Topk"), dict) else None
     if labels:
         facts["labels"] = tuple(str(label) for label in labels)
+    _detection_facts(data, facts, post)
     if post:
         facts["postprocess"] = post
     return facts
+
+
+# Top-level keys of a PaddleX detection inference.yml kept as ModelSpec.postprocess entries (layout models).
+_DETECTION_KEYS = ("draw_threshold", "layout_nms", "layout_unclip_ratio", "layout_merge_bboxes_mode")
+
+
+def _detection_facts(data: dict, facts: dict[str, Any], post: dict[str, Any]) -> None:
+    """PaddleX's detection models (PP-DocLayout, RT-DETR, PicoDet) write ``label_list``, ``draw_threshold``
+    and a ``Preprocess`` list of ``{type: ...}`` ops at the top level, not PaddleOCR's sections."""
+    labels = data.get("label_list")
+    if isinstance(labels, list) and labels:
+        facts["labels"] = tuple(str(label) for label in labels)
+    for key in _DETECTION_KEYS:
+        if data.get(key) is not None:
+            post[key] = data[key]
+    for op in data.get("Preprocess") or []:
+        if not isinstance(op, dict):
+            continue
+        if op.get("type") == "Resize" and op.get("target_size"):
+            post["target_size"] = [int(v) for v in op["target_size"]]  # [height, width]
+            post["keep_ratio"] = bool(op.get("keep_ratio", False))
+            post["interp"] = int(op.get("interp", 2))
+        elif op.get("type") == "NormalizeImage":
+            # PaddleX: norm_type None/"none" means mean_std; any other type normalises by scale alone.
+            if op.get("norm_type") in (None, "none", "mean_std"):
+                facts["mean"] = tuple(_number(v, "NormalizeImage.mean") for v in op.get("mean", (0.485, 0.456, 0.406)))
+                facts["std"] = tuple(_number(v, "NormalizeImage.std") for v in op.get("std", (0.229, 0.224, 0.225)))
+            else:
+                facts["mean"], facts["std"] = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+            facts["scale"] = 1.0 / 255.0 if op.get("is_scale", True) else 1.0
 
 
 def apply_facts(spec: ModelSpec, facts: dict[str, Any]) -> ModelSpec:

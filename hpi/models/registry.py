@@ -263,8 +263,9 @@ _add(
             "text", "title", "figure", "figure_caption", "table",
             "table_caption", "header", "footer", "reference", "equation",
         ),
+        # PaddleX's PicoDet layout inference.yml: draw_threshold 0.5; Resize to 800×608, bicubic.
+        postprocess={"draw_threshold": 0.5},
         description="PicoDet layout detection, 10 CDLA classes (raw head outputs)",
-        status="listed",
     )
 )
 _add(

@@ -41,6 +41,8 @@ PIPELINES: dict[str, PipelineInfo] = {
                      "text detection + recognition (+ page and textline orientation)"),
         PipelineInfo("doc_preprocessor", "doc_preprocessor", "DocPreprocessorPipeline",
                      "page orientation classification (0/90/180/270), page turned upright"),
+        PipelineInfo("layout_detection", "layout_detection", "LayoutDetectionPipeline",
+                     "page regions (text, title, table, figure, ...) as labelled boxes"),
     )
 }
 

@@ -89,7 +89,42 @@ class DocUnwarpingConfig(ModuleConfig):
     batch_size: int = setting(1, positive=True)
 
 
+@dataclass(frozen=True)
+class LayoutDetectionConfig(ModuleConfig):
+    """Layout detection (PaddleX's ``layout_detection`` module): regions such as text, title, table, figure.
+
+    ``threshold``, ``layout_nms``, ``layout_unclip_ratio`` and ``layout_merge_bboxes_mode`` are
+    PaddleX's, with its forms: a number, a ``[width, height]`` pair (unclip) or a mapping
+    ``{class id: value}``. None: the model's own ``inference.yml`` value (``draw_threshold``), else
+    PaddleX's default (0.5; no NMS, no unclip, no merge).
+    """
+
+    TASK = "layout_detection"
+
+    module_name: str = "layout_detection"
+    model_name: str = "PicoDet_layout_CDLA"
+    batch_size: int = setting(1, positive=True)  # PaddleX accepts it; pages are detected one at a time
+    threshold: float | dict | None = setting(None, help="box score threshold in [0, 1], or {class id: threshold}")
+    layout_nms: bool | None = setting(None, help="drop boxes overlapping a better one (PaddleX's layout NMS)")
+    layout_unclip_ratio: float | list | tuple | dict | None = setting(
+        None, help="grow boxes about their centre: a factor, [width, height] or {class id: factor}")
+    layout_merge_bboxes_mode: str | dict | None = setting(
+        None, help="nested boxes: union (keep all), large (keep the outer), small (keep the inner), or per class")
+
+    def check(self, where: str, nested: bool) -> None:
+        from ..predictors.layout_rules import (
+            check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
+        )
+
+        prefix = f"{where}." if where else ""
+        check_threshold(self.threshold, f"{prefix}threshold")
+        check_layout_nms(self.layout_nms, f"{prefix}layout_nms")
+        check_unclip_ratio(self.layout_unclip_ratio, f"{prefix}layout_unclip_ratio")
+        check_merge_mode(self.layout_merge_bboxes_mode, f"{prefix}layout_merge_bboxes_mode")
+
+
 __all__ = [
+    "LayoutDetectionConfig",
     "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "TextDetectionConfig",
     "TextLineOrientationConfig", "TextRecognitionConfig",
 ]

@@ -64,6 +64,16 @@ def _doc_preprocessor_entry(result: Any, image: np.ndarray, visualize: bool, enc
     return entry
 
 
+def _layout_detection_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX serves no layout_detection pipeline; this follows its layout-parsing entries
+    # (prunedResult, outputImages by picture name, inputImage).
+    entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
+    if visualize:
+        entry["outputImages"] = {"layout_det_res": encode(result.img["res"])}
+        entry["inputImage"] = encode(image)
+    return entry
+
+
 @dataclass(frozen=True)
 class ServingApp:
     """How PaddleX serves one pipeline."""
@@ -79,6 +89,7 @@ SERVING_APPS: dict[str, ServingApp] = {
     for app in (
         ServingApp("OCR", "/ocr", "ocrResults", _ocr_entry),
         ServingApp("doc_preprocessor", "/document-preprocessing", "docPreprocessingResults", _doc_preprocessor_entry),
+        ServingApp("layout_detection", "/layout-detection", "layoutDetectionResults", _layout_detection_entry),
     )
 }
 
@@ -101,6 +112,8 @@ COMMON_FIELDS = ("file", "fileType", "visualize", "logId")
 def _python_type(annotation: Any) -> Any:
     """The plain type a request field takes for a config annotation (``int | None`` → ``int``)."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(args) > 1 and typing.get_origin(annotation) is not Literal:
+        return Any  # a number or a per-class mapping (layout_threshold): the pipeline's own check decides
     base = args[0] if typing.get_origin(annotation) is not None and args else annotation
     if typing.get_origin(base) is Literal:
         return base
