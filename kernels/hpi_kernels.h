@@ -140,6 +140,23 @@ int64_t hpi_picodet_decode(const float *const *scores, const float *const *regs,
                            const int32_t *grid_h, const int32_t *grid_w, int n_levels,
                            const hpi_picodet_params *params, float *out);
 
+/* ------------------------------------------------------------------ table structure (SLANet) */
+
+/* PaddleX TableLabelDecode of one table: per step t < steps the first argmax of probs (steps×classes);
+ * stop at end_idx when t > 0; skip beg_idx/end_idx; keep the token in tokens (capacity steps) and, when
+ * td_mask[token], the step's cell box from loc (steps×loc_dims, loc_dims 8 = x1,y1..x4,y4 or 4 = x1,y1,x2,y2,
+ * written as its 4 corners) times (scale_x, scale_y), truncated to int, in boxes (capacity steps×8).
+ * *score: mean max-probability of the kept tokens (0.0 if none). Returns the token count; *has_nan = 1
+ * (and 0 returned) when a probability is NaN. */
+int64_t hpi_table_decode(const float *probs, const float *loc, int64_t steps, int64_t classes, int64_t loc_dims,
+                         const uint8_t *td_mask, int32_t beg_idx, int32_t end_idx, double scale_x, double scale_y,
+                         int32_t *tokens, int32_t *boxes, int64_t *n_boxes, double *score, int *has_nan);
+
+/* PaddleX match_table_and_ocr: for each of n_ocr boxes (x1,y1,x2,y2) the index of the cell (n_cells×4)
+ * with the highest IoU, ties broken by PaddleX's L1 corner distance, then by the lower index; -1 when
+ * n_cells == 0. */
+void hpi_match_cells(const double *cells, int64_t n_cells, const double *ocr, int64_t n_ocr, int32_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,10 @@ Public API (same signatures in both backends)::
     rec_preprocess(crops, image_shape=(3, 48, 320), mean, std, scale, dynamic_width=True) -> N×3×48×W float32
     classify_preprocess(image, resize_short=256, crop_size=(224, 224), mean, std, scale, rgb=True) -> 1×3×h×w
     crop_text_regions(image, boxes) -> [crop, ...]
+    table_preprocess(image, max_side=488, mean, std, scale) -> (1×3×488×488 float32, (resized_h, resized_w))
+    table_decode(probs T×C, loc T×8|T×4, td_mask, beg_idx, end_idx, scale_x, scale_y)
+        -> (tokens int32, score, cell boxes K×8 int32)
+    match_cells_ocr(cell_boxes M×4, ocr_boxes N×4) -> int32 cell index per OCR box
     picodet_decode(scores, boxes, input_hw, image_hw, strides=(8, 16, 32, 64), score_threshold=0.025,
                    nms_threshold=0.6, nms_top_k=1000, keep_top_k=100) -> N×6 (class, score, x1, y1, x2, y2)
 
@@ -56,4 +60,7 @@ crop_text_regions = _impl.crop_text_regions
 db_decode = _impl.db_decode
 ctc_decode = _impl.ctc_decode
 picodet_decode = _impl.picodet_decode
+table_preprocess = _impl.table_preprocess
+table_decode = _impl.table_decode
+match_cells_ocr = _impl.match_cells_ocr
 build_ctc_characters = _reference.build_ctc_characters

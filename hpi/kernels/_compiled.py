@@ -17,9 +17,11 @@ import numpy as np
 
 from ..errors import InputError
 from . import _ctc, _db, _preprocess
+from . import _table
 from . import _layout
 from . import _reference_layout
 from ._reference import __all__ as _KERNEL_API
+from ._reference import _check_boxes, _check_decode_args, _table_resize_shape
 from ._reference import _check_picodet_args
 from ._reference import (
     IMAGENET_MEAN,
@@ -202,3 +204,39 @@ def picodet_decode(scores, boxes, input_hw, image_hw, strides=_reference_layout.
     return _layout.picodet_decode(levels, regs, grids, [int(s) for s in strides], int(classes), int(bins),
                                   float(scale_x), float(scale_y), float(score_threshold), float(nms_threshold),
                                   int(nms_top_k), int(keep_top_k))
+
+def table_preprocess(image: np.ndarray, max_side: int = 488, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                     scale: float = 1 / 255) -> tuple[np.ndarray, tuple[int, int]]:
+    """See ``hpi.kernels._reference_table.table_preprocess`` (resize in OpenCV, normalise + pad fused)."""
+    image = _validate_image(image)
+    lut = _norm_lut(mean, std, scale)
+    h, w = image.shape[:2]
+    rh, rw = _table_resize_shape(h, w, int(max_side))
+    resized = image if (rh, rw) == (h, w) else cv2.resize(image, (rw, rh))
+    tensor = np.zeros((1, 3, int(max_side), int(max_side)), np.float32)  # rows below rh stay 0 (padding)
+    _preprocess.normalize_into(np.ascontiguousarray(resized), lut, tensor[0], NUM_THREADS)
+    return tensor, (rh, rw)
+
+
+def table_decode(probs: np.ndarray, loc: np.ndarray, td_mask, beg_idx: int, end_idx: int,
+                 scale_x: float, scale_y: float) -> tuple[np.ndarray, float, np.ndarray]:
+    """See ``hpi.kernels._reference_table.table_decode`` (argmax, stop, box scaling in one C pass)."""
+    probs, loc, td_mask = _check_decode_args(probs, loc, td_mask, int(beg_idx), int(end_idx))
+    tokens, score, boxes, has_nan = _table.decode(probs, loc, td_mask, int(beg_idx), int(end_idx),
+                                                  float(scale_x), float(scale_y))
+    if has_nan:
+        raise InputError("the table model's outputs contain NaN or Inf; the model output is invalid.")
+    return np.array(tokens, np.int32), float(score), np.array(boxes, np.int32).reshape(-1, 8)
+
+
+def match_cells_ocr(cell_boxes: np.ndarray, ocr_boxes: np.ndarray) -> np.ndarray:
+    """See ``hpi.kernels._reference_table.match_cells_ocr`` (the N×M IoU/distance search in C)."""
+    return _table.match(_check_boxes(cell_boxes, "cell boxes"), _check_boxes(ocr_boxes, "OCR boxes"))
+
+
+def remove_dark_ink(image: np.ndarray, max_value: int = 160, min_saturation: int = 70,
+                    ink_min_value: int = 60) -> tuple[np.ndarray, float]:
+    """See ``hpi.kernels._reference_curved.remove_dark_ink``: the per-pixel pass compiled (GIL released)."""
+    image = _validate_image(image)
+    out, ink, dark = _curved.remove_dark_ink(image, int(max_value), int(min_saturation), int(ink_min_value))
+    return out, (ink / (ink + dark) if ink + dark else 1.0)

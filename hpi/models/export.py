@@ -30,6 +30,7 @@ from .._deps import INSTALL_CPU
 from ..cache import atomic_write_json, cache_dir, file_lock, replace_dir, require_writable, sha256_file, temp_dir
 from ..errors import ExportError
 from .artifacts import ModelArtifacts
+from .onnx_repair import repair_exported
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,8 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
         out_file = staging / "model.onnx"
         _run_paddle2onnx(model_file, params_file, out_file, work)
         shutil.rmtree(work, ignore_errors=True)
+        # Valid ONNX that ONNX Runtime will not run (SLANet-plus's boolean Where): repaired, then checked.
+        repairs = repair_exported(out_file)
         candidate = ModelArtifacts(
             name=artifacts.name, content_hash=artifacts.content_hash, spec=artifacts.spec,
             onnx_path=out_file, paddle_files=artifacts.paddle_files,
@@ -174,13 +177,16 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
             "onnx_size": out_file.stat().st_size,
             "onnx_sha256": sha256_file(out_file),
             "parity": parity,
+            "repairs": repairs,
             "export_seconds": round(time.perf_counter() - started, 3),
         }
         atomic_write_json(staging / "meta.json", meta)
         replace_dir(staging, directory)
+    repaired = ", ".join(f"{n} {kind} node(s) repaired" for kind, n in repairs.items() if n)
     log.info(
-        "Exported %s in %.1f s; ONNX Runtime vs Paddle Inference: %s",
-        artifacts.name, meta["export_seconds"], parity.get("summary", "not checked"),
+        "Exported %s in %.1f s%s; ONNX Runtime vs Paddle Inference: %s",
+        artifacts.name, meta["export_seconds"], f" ({repaired})" if repaired else "",
+        parity.get("summary", "not checked"),
     )
     return meta
 

