@@ -41,6 +41,8 @@ PIPELINES: dict[str, PipelineInfo] = {
                      "text detection + recognition (+ page and textline orientation)"),
         PipelineInfo("doc_preprocessor", "doc_preprocessor", "DocPreprocessorPipeline",
                      "page orientation classification (0/90/180/270), page turned upright"),
+        PipelineInfo("table_recognition", "table_recognition", "TableRecognitionPipeline",
+                     "tables as HTML/Excel: table regions, structure (SLANet_plus), cells filled from OCR"),
         PipelineInfo("layout_detection", "layout_detection", "LayoutDetectionPipeline",
                      "page regions (text, title, table, figure, ...) as labelled boxes"),
     )

@@ -123,8 +123,19 @@ class LayoutDetectionConfig(ModuleConfig):
         check_merge_mode(self.layout_merge_bboxes_mode, f"{prefix}layout_merge_bboxes_mode")
 
 
+@dataclass(frozen=True)
+class TableStructureRecognitionConfig(ModuleConfig):
+    """Table structure: SLANet_plus (PaddleX's default; hpi's ONNX export repaired) or SLANet."""
+
+    TASK = "table_structure_recognition"
+
+    module_name: str = "table_structure_recognition"
+    model_name: str = "SLANet_plus"
+    batch_size: int = setting(1, positive=True)  # PaddleX accepts it; one table is decoded at a time
+
+
 __all__ = [
     "LayoutDetectionConfig",
     "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "TextDetectionConfig",
-    "TextLineOrientationConfig", "TextRecognitionConfig",
+    "TableStructureRecognitionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",
 ]

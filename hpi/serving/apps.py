@@ -74,6 +74,15 @@ def _layout_detection_entry(result: Any, image: np.ndarray, visualize: bool, enc
     return entry
 
 
+def _table_recognition_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's tableRecResults entry: prunedResult, outputImages by picture name, inputImage.
+    entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
+    if visualize:
+        entry["outputImages"] = {name: encode(picture) for name, picture in result.img.items()}
+        entry["inputImage"] = encode(image)
+    return entry
+
+
 @dataclass(frozen=True)
 class ServingApp:
     """How PaddleX serves one pipeline."""
@@ -89,6 +98,7 @@ SERVING_APPS: dict[str, ServingApp] = {
     for app in (
         ServingApp("OCR", "/ocr", "ocrResults", _ocr_entry),
         ServingApp("doc_preprocessor", "/document-preprocessing", "docPreprocessingResults", _doc_preprocessor_entry),
+        ServingApp("table_recognition", "/table-recognition", "tableRecResults", _table_recognition_entry),
         ServingApp("layout_detection", "/layout-detection", "layoutDetectionResults", _layout_detection_entry),
     )
 }

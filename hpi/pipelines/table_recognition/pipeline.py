@@ -1,0 +1,241 @@
+"""Table recognition: (doc preprocessor) → (layout) → table regions → structure + page OCR → cells → HTML."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ...errors import ConfigError, InputError
+from ...inputs import InputItem
+from ...predictors.layout_detection import LayoutDetector
+from ...predictors.table_structure import MIN_REGION_SIDE, TableStructureRecognizer
+from ...results import OCRResult
+from ...results.layout import LayoutDetectionResult
+from ...results.table_recognition import SingleTableRecognitionResult, TableRecognitionResult
+from ...timing import NULL_TIMES, StageTimes
+from ..base import ModelSlot, Pipeline
+from ..doc_preprocessor import DocPreprocessorPipeline
+from ..ocr import OCRPipeline
+from ..params import Param, given_call_params, resolve_call
+from . import matching
+from .config import TableRecognitionConfig
+
+log = logging.getLogger(__name__)
+
+_DOC = ("SubPipelines", "DocPreprocessor")
+_OCR = ("SubPipelines", "GeneralOCR")
+_DET = (*_OCR, "SubModules", "TextDetection")
+_REC = (*_OCR, "SubModules", "TextRecognition")
+_LAYOUT = ("SubModules", "LayoutDetection")
+_TABLE = ("SubModules", "TableStructureRecognition")
+# The OCR sub-pipeline's per-call parameters that PaddleX's table_recognition passes through.
+_OCR_CALL = ("text_det_limit_side_len", "text_det_limit_type", "text_det_thresh", "text_det_box_thresh",
+             "text_det_unclip_ratio", "text_rec_score_thresh")
+
+PARAMS = (
+    Param("use_doc_preprocessor", ("use_doc_preprocessor",), "run the document preprocessor first"),
+    Param("use_doc_orientation_classify", (*_DOC, "use_doc_orientation_classify"),
+          "classify the page orientation (0/90/180/270) and turn it upright", call=True),
+    Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curved page", call=True),
+    Param("use_layout_detection", ("use_layout_detection",), "find table regions by layout detection", call=True),
+    Param("use_ocr_model", ("use_ocr_model",), "run OCR on the page (False needs an OCR result: recognize_tables)",
+          call=True),
+    Param("text_det_limit_side_len", (*_DET, "limit_side_len"), "detection resize: side length limit", call=True),
+    Param("text_det_limit_type", (*_DET, "limit_type"), "min: short side ≥ limit; max: long side ≤ limit", call=True),
+    Param("text_det_thresh", (*_DET, "thresh"), "DB pixel threshold", call=True),
+    Param("text_det_box_thresh", (*_DET, "box_thresh"), "minimum mean score of a kept box", call=True),
+    Param("text_det_unclip_ratio", (*_DET, "unclip_ratio"), "how far boxes grow around the text", call=True),
+    Param("text_rec_score_thresh", (*_REC, "score_thresh"), "drop lines scored below this", call=True),
+    Param("use_ocr_results_with_table_cells", (), "OCR each cell crop instead of matching page lines",
+          init=False, call=True, annotation=bool, default=False),
+    Param("cell_sort_by_y_projection", (), "order a cell's lines by vertical overlap, then x",
+          init=False, call=True, annotation=bool, default=False),
+    Param("layout_detection_model_name", (*_LAYOUT, "model_name"), "layout detection model (registry name)"),
+    Param("layout_detection_model_dir", (*_LAYOUT, "model_dir"), "your PaddleX layout model dir or .onnx file"),
+    Param("table_structure_recognition_model_name", (*_TABLE, "model_name"), "table structure model (SLANet_plus)"),
+    Param("table_structure_recognition_model_dir", (*_TABLE, "model_dir"), "your PaddleX table model dir or .onnx"),
+    Param("text_detection_model_name", (*_DET, "model_name"), "text detection model (registry name)"),
+    Param("text_detection_model_dir", (*_DET, "model_dir"), "your PaddleX det model dir or .onnx file"),
+    Param("text_recognition_model_name", (*_REC, "model_name"), "text recognition model (registry name)"),
+    Param("text_recognition_model_dir", (*_REC, "model_dir"), "your PaddleX rec model dir or .onnx file"),
+)
+
+
+class TableCall(NamedTuple):
+    """One call's settings (from :meth:`TableRecognitionPipeline.prepare_call`)."""
+
+    doc_settings: dict | None  # None: the doc preprocessor does not run
+    use_layout_detection: bool
+    use_ocr_model: bool
+    ocr: Any  # the GeneralOCR sub-pipeline's call
+    use_ocr_results_with_table_cells: bool = False
+    cell_sort_by_y_projection: bool = False
+
+
+class TableRecognitionPipeline(Pipeline):
+    """PaddleX's ``table_recognition`` (v1) on hpi's engine. Create it with :func:`hpi.create_pipeline`.
+
+    For table regions found elsewhere (layout parsing), call :meth:`recognize_tables`.
+    """
+
+    name = "table_recognition"
+    config_class = TableRecognitionConfig
+    params = PARAMS
+    models = {
+        "table_structure": ModelSlot("table_structure_recognition", TableStructureRecognizer),
+        "layout_detection": ModelSlot("layout_detection", LayoutDetector),
+    }
+    subpipelines = {"doc_preprocessor": (DocPreprocessorPipeline, "doc_preprocessor"),
+                    "general_ocr": (OCRPipeline, "general_ocr")}
+    doc_preprocessor: DocPreprocessorPipeline
+    general_ocr: OCRPipeline
+
+    @classmethod
+    def startup_slots(cls, config: TableRecognitionConfig) -> list[tuple[str, ...]]:
+        slots = [("table_structure",)]
+        if config.use_layout_detection:
+            slots.append(("layout_detection",))
+        if config.use_ocr_model:
+            slots += [("general_ocr", *path) for path in OCRPipeline.startup_slots(config.general_ocr)]
+        if config.use_doc_preprocessor:
+            slots += [("doc_preprocessor", *path) for path in DocPreprocessorPipeline.startup_slots(
+                config.doc_preprocessor)]
+        return slots
+
+    def prepare_call(self, params: dict[str, Any], given: set[str]) -> TableCall:
+        orientation = params["use_doc_orientation_classify"] if "use_doc_orientation_classify" in given else None
+        unwarping = params["use_doc_unwarping"] if "use_doc_unwarping" in given else None
+        if orientation is None and unwarping is None:
+            runs = self.config.use_doc_preprocessor
+        else:  # PaddleX: naming either switch decides whether the preprocessor runs
+            runs = bool(orientation) or bool(unwarping)
+        doc_settings = self.doc_preprocessor.model_settings(orientation, unwarping) if runs else None
+        if not params["use_ocr_model"]:
+            raise ConfigError(
+                "use_ocr_model=False needs the page's OCR result (PaddleX's overall_ocr_res), which predict does "
+                "not take; run OCR yourself and call TableRecognitionPipeline.recognize_tables(image, table_boxes, "
+                "ocr_result), or leave use_ocr_model on."
+            )
+        ocr_values = {name: params[name] for name in _OCR_CALL if name in given}
+        ocr_call = self.general_ocr.prepare_call(
+            resolve_call(self.general_ocr.config, self.general_ocr.params, ocr_values),
+            given_call_params(self.general_ocr.params, ocr_values))
+        return TableCall(doc_settings, bool(params["use_layout_detection"]), True, ocr_call,
+                         bool(params["use_ocr_results_with_table_cells"]), bool(params["cell_sort_by_y_projection"]))
+
+    def default_call(self) -> TableCall:
+        """The call with every parameter at its config value (what :meth:`recognize_tables` uses by default)."""
+        return self.prepare_call(resolve_call(self.config, self.params, {}), set())
+
+    # -- one page -----------------------------------------------------------------------------------------
+    def predict_item(self, item: InputItem, call: TableCall) -> TableRecognitionResult:
+        times = StageTimes()
+        image, doc_res = item.image, None
+        if call.doc_settings is not None:
+            doc_res = self.doc_preprocessor.process(item.image, call.doc_settings, times, item)
+            image = doc_res.output_img
+        ocr_res = self.general_ocr.predict_item(InputItem(item.input_path, item.page_index, image, index=item.index),
+                                                call.ocr)
+        layout_det_res = None
+        if call.use_layout_detection:
+            boxes = self.predictor("layout_detection").predict(image, times)
+            layout_det_res = LayoutDetectionResult(input_path=item.input_path, page_index=item.page_index,
+                                                   input_img=image, boxes=boxes, stem=item.stem)
+            regions = [box["coordinate"] for box in boxes if str(box["label"]).lower() == "table"]
+            tables = self.recognize_tables(image, regions, ocr_res, call, times, find_neighbours=True, skip_tiny=True)
+        else:
+            height, width = image.shape[:2]
+            tables = self.recognize_tables(image, [[0, 0, width - 1, height - 1]], ocr_res, call, times,
+                                           find_neighbours=False)
+        timings = {**times.as_ms(), **{f"ocr.{k}": v for k, v in ocr_res.timings_ms.items()}}
+        return TableRecognitionResult(
+            input_path=item.input_path, page_index=item.page_index, image=image,
+            model_settings={"use_doc_preprocessor": call.doc_settings is not None,
+                            "use_layout_detection": call.use_layout_detection, "use_ocr_model": call.use_ocr_model},
+            doc_preprocessor_res=doc_res, layout_det_res=layout_det_res, overall_ocr_res=ocr_res,
+            table_res_list=tables, stem=item.stem, timings_ms=timings,
+        )
+
+    # -- tables -------------------------------------------------------------------------------------------
+    def recognize_tables(self, image: np.ndarray, table_boxes: list, ocr_result: OCRResult,
+                         call: TableCall | None = None, times: StageTimes = NULL_TIMES, *,
+                         find_neighbours: bool = True, skip_tiny: bool = False) -> list[SingleTableRecognitionResult]:
+        """The tables at ``table_boxes`` (x1, y1, x2, y2 in ``image``'s pixels) of a page already OCR'd.
+
+        ``ocr_result`` is the page's :class:`~hpi.results.OCRResult` (its lines
+        are matched to the cells); ``call`` the settings (:meth:`default_call`
+        when None). Boxes are clipped to the page; one smaller than
+        ``MIN_REGION_SIDE`` px on a side after clipping raises
+        :class:`~hpi.errors.InputError` (``skip_tiny``: skipped with a warning).
+        Tables are numbered from 1 (``table_region_id``) in the given order.
+        """
+        call = call or self.default_call()
+        height, width = image.shape[:2]
+        rec_boxes = np.asarray(ocr_result.rec_boxes).reshape(-1, 4)
+        results = []
+        for box in table_boxes:
+            x1, y1, x2, y2 = (int(v) for v in list(box)[:4])
+            x1, y1 = max(0, x1), max(0, y1)
+            x2, y2 = min(width, x2), min(height, y2)
+            if x2 - x1 < MIN_REGION_SIDE or y2 - y1 < MIN_REGION_SIDE:
+                message = (f"table region {list(box)[:4]} is {max(0, x2 - x1)}×{max(0, y2 - y1)} px inside the "
+                           f"{width}×{height} page: too small to recognise (needs {MIN_REGION_SIDE} px a side)")
+                if skip_tiny:
+                    log.warning("Skipped a %s.", message)
+                    continue
+                raise InputError(message + "; give a box inside the page.")
+            results.append(self._one_table(image, (x1, y1, x2, y2), ocr_result, rec_boxes, call, times,
+                                           find_neighbours, len(results) + 1))
+        return results
+
+    def _one_table(self, image, region, ocr_result, rec_boxes, call: TableCall, times, find_neighbours, region_id):
+        x1, y1, x2, y2 = region
+        crop = np.ascontiguousarray(image[y1:y2, x1:x2])
+        structure = self.predictor("table_structure").predict(crop, times)
+        with times.stage("table.match"):
+            inside = matching.overlapping_lines(rec_boxes, region)
+            table_ocr_pred = {
+                "rec_polys": np.asarray(ocr_result.rec_polys)[inside] if len(inside) else np.zeros((0, 4, 2), np.int32),
+                "rec_texts": [ocr_result.rec_texts[i] for i in inside],
+                "rec_scores": np.asarray(ocr_result.rec_scores, np.float64)[inside] if len(inside) else np.zeros(0),
+                "rec_boxes": rec_boxes[inside] if len(inside) else np.zeros((0, 4), np.int32),
+            }
+            cells = matching.cell_boxes_on_page(structure.bbox, (x1, y1), image.shape[:2])
+            if not len(cells) or not len(inside):
+                pred_html = " ".join(structure.structure)  # PaddleX's form when nothing can be matched
+            else:
+                if call.use_ocr_results_with_table_cells:
+                    texts = self._cell_texts(crop, structure.bbox)
+                    line_boxes = cells
+                else:
+                    texts, line_boxes = table_ocr_pred["rec_texts"], table_ocr_pred["rec_boxes"]
+                matched = matching.match_lines_to_cells(cells, line_boxes, call.cell_sort_by_y_projection)
+                pred_html = matching.html_with_texts(structure.structure, matched, texts)
+            neighbours = ""
+            if find_neighbours:
+                neighbours = "".join(f"{ocr_result.rec_texts[i]}; " for i in matching.neighbour_lines(rec_boxes, region))
+        return SingleTableRecognitionResult(
+            cell_box_list=cells, pred_html=pred_html, table_ocr_pred=table_ocr_pred, table_region_id=region_id,
+            neighbor_texts=neighbours, structure=structure.structure, structure_score=structure.structure_score,
+        )
+
+    def _cell_texts(self, crop: np.ndarray, polygons: np.ndarray) -> list[str]:
+        """PaddleX's ``use_ocr_results_with_table_cells``: OCR of each cell's crop, its lines joined."""
+        ocr_call = self.general_ocr.prepare_call(resolve_call(self.general_ocr.config, self.general_ocr.params, {}),
+                                                 set())
+        texts = []
+        for poly in np.asarray(polygons).reshape(-1, 8):
+            cx1, cy1, cx2, cy2 = (max(0, math.ceil(v)) for v in (poly[0], poly[1], poly[4], poly[5]))
+            cell = np.ascontiguousarray(crop[cy1:cy2, cx1:cx2])
+            if cell.shape[0] < 2 or cell.shape[1] < 2:
+                texts.append("")
+                continue
+            result = self.general_ocr.predict_item(InputItem(None, None, cell), ocr_call)
+            texts.append("".join(result.rec_texts))
+        return texts
+
+
+__all__ = ["TableCall", "TableRecognitionPipeline"]
