@@ -157,6 +157,26 @@ int64_t hpi_table_decode(const float *probs, const float *loc, int64_t steps, in
  * n_cells == 0. */
 void hpi_match_cells(const double *cells, int64_t n_cells, const double *ocr, int64_t n_ocr, int32_t *out);
 
+/* ------------------------------------------------------------------ curved text (seals) */
+
+/* Points per long side of a rectified band (the reference's SIDE_POINTS). */
+#define HPI_CURVED_SIDE_POINTS 32
+
+/* The two long sides of the text band points (n×2, n >= 4): top and bottom, HPI_CURVED_SIDE_POINTS×2
+ * each, from the start of the text to its end (hpi/kernels/_reference_curved.py says how). Returns 0,
+ * or -1 (n < 4) / -2 (out of memory). */
+int hpi_curved_sides(const double *points, int64_t n, double *top, double *bottom);
+/* The rectified line's size: mean side length × mean distance between the sides, rounded, >= 1. */
+void hpi_curved_size(const double *top, const double *bottom, int64_t *width, int64_t *height);
+/* out (out_h×out_w×3): column u at the same fraction of both sides, row v between them, bilinear
+ * from image (h×w×3 uint8), borders replicated, rounded half up. */
+void hpi_curved_sample(const uint8_t *image, int64_t h, int64_t w, const double *top, const double *bottom,
+                       int64_t out_w, int64_t out_h, uint8_t *out);
+/* out = image (pixels×3) with dark unsaturated pixels (max < max_value, (max - min)·255 < min_saturation·max)
+ * white; counts the saturated pixels with max >= ink_min_value (ink) and the whitened ones (dark). */
+void hpi_remove_dark_ink(const uint8_t *image, int64_t pixels, int max_value, int min_saturation, int ink_min_value,
+                         uint8_t *out, int64_t *ink_count, int64_t *dark_count);
+
 #ifdef __cplusplus
 }
 #endif

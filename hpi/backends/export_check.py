@@ -23,6 +23,7 @@ from ..models.artifacts import ModelArtifacts
 from ..models.compare import compare_outputs
 from ..models.probe_inputs import probe_input
 from ..models.registry import ModelSpec
+from ..models.registry_onnx import BACKEND_CROSS_CHECK
 from ..models.resolve import locate_model, needs_export
 from .onnxruntime import OnnxRuntimeRunner
 from .paddle import PaddleRunner
@@ -54,6 +55,8 @@ def check_conversion(artifacts: ModelArtifacts) -> dict:
     rule; the verdict is cached under ``$HPI_HOME/verified`` keyed by both files' content, so it runs once.
     """
     spec = artifacts.spec
+    if spec.reference_onnx == BACKEND_CROSS_CHECK:
+        return check_backends(artifacts)
     reference = locate_model(spec.reference_onnx)
     key = f"{artifacts.content_hash[:16]}-{reference.content_hash[:16]}"
     path = cache_dir("verified") / f"{spec.name}-{key}.json"
@@ -76,6 +79,40 @@ def check_conversion(artifacts: ModelArtifacts) -> dict:
     atomic_write_json(path, record)
     log.info("Checked %s against the independent conversion %s: %s", spec.name, reference.name,
              "; ".join(r["reason"] for r in results))
+    return record
+
+
+def check_backends(artifacts: ModelArtifacts) -> dict:
+    """A shipped ONNX with no independent conversion: ONNX Runtime and OpenVINO (two independent runtimes)
+    must agree on the model's rendered probe input by the task's fp32 parity rule; cached like
+    :func:`check_conversion`. Without OpenVINO installed the check is skipped with one warning."""
+    from .openvino import OpenVINORunner
+
+    spec = artifacts.spec
+    path = cache_dir("verified") / f"{spec.name}-{artifacts.content_hash[:16]}-openvino.json"
+    record = read_json(path, warn=True) if path.exists() else None
+    if record and record.get("ok"):
+        return record
+    shape = tuple(spec.inputs[0].typical_shapes[-1])
+    feed = probe_input(spec, shape)
+    try:
+        with OpenVINORunner(artifacts, threads=2) as other:
+            expected = other.infer_one(feed)
+    except Exception as exc:  # OpenVINO missing or unable to compile: nothing to compare with
+        log.warning("Could not cross-check %s in OpenVINO (%s); running it unchecked.", spec.name, exc)
+        return {"ok": False, "model": spec.name, "reason": str(exc)}
+    with OnnxRuntimeRunner(artifacts, threads=2) as candidate:
+        comparison = compare_outputs(spec, expected, candidate.infer_one(feed))
+    if not comparison.ok:
+        raise ModelError(
+            f"{spec.name} ({artifacts.onnx_path.name} from {spec.source.requirement}) gives different outputs in "
+            f"ONNX Runtime and OpenVINO on a rendered input of shape {shape}: {comparison.reason}. The file is "
+            "not a model both runtimes read the same way; hpi will not run it."
+        )
+    record = {"ok": True, "model": spec.name, "reference": "openvino",
+              "results": [{"shape": list(shape), **comparison.as_dict(), "reason": comparison.reason}]}
+    atomic_write_json(path, record)
+    log.info("Checked %s in ONNX Runtime against OpenVINO: %s", spec.name, comparison.reason)
     return record
 
 
@@ -130,4 +167,4 @@ def check_export(candidate: ModelArtifacts) -> dict:
     return {"checked": True, "reference": "paddle (oneDNN off)", "results": results, "summary": summary}
 
 
-__all__ = ["check_conversion", "check_export", "export_checked", "parity_shapes", "prepare_model"]
+__all__ = ["check_backends", "check_conversion", "check_export", "export_checked", "parity_shapes", "prepare_model"]

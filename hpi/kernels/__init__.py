@@ -15,6 +15,8 @@ Public API (same signatures in both backends)::
     table_decode(probs T×C, loc T×8|T×4, td_mask, beg_idx, end_idx, scale_x, scale_y)
         -> (tokens int32, score, cell boxes K×8 int32)
     match_cells_ocr(cell_boxes M×4, ocr_boxes N×4) -> int32 cell index per OCR box
+    rectify_curved_text(image, polygon N×2) -> h×w×3 uint8 (a curved text band straightened)
+    remove_dark_ink(image, max_value=160, min_saturation=70, ink_min_value=60) -> (image, ink share)
     picodet_decode(scores, boxes, input_hw, image_hw, strides=(8, 16, 32, 64), score_threshold=0.025,
                    nms_threshold=0.6, nms_top_k=1000, keep_top_k=100) -> N×6 (class, score, x1, y1, x2, y2)
 
@@ -60,6 +62,8 @@ crop_text_regions = _impl.crop_text_regions
 db_decode = _impl.db_decode
 ctc_decode = _impl.ctc_decode
 picodet_decode = _impl.picodet_decode
+rectify_curved_text = _impl.rectify_curved_text
+remove_dark_ink = _impl.remove_dark_ink
 table_preprocess = _impl.table_preprocess
 table_decode = _impl.table_decode
 match_cells_ocr = _impl.match_cells_ocr

