@@ -47,6 +47,8 @@ PIPELINES: dict[str, PipelineInfo] = {
                      "seal (stamp) text: seal regions, curved text detection, rectification, recognition"),
         PipelineInfo("layout_detection", "layout_detection", "LayoutDetectionPipeline",
                      "page regions (text, title, table, figure, ...) as labelled boxes"),
+        PipelineInfo("layout_parsing", "layout_parsing", "LayoutParsingPipeline",
+                     "page regions in reading order: text through OCR, tables as HTML, seals (Markdown too)"),
     )
 }
 

@@ -102,6 +102,15 @@ def _table_recognition_entry(result: Any, image: np.ndarray, visualize: bool, en
     return entry
 
 
+def _layout_parsing_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX: prunedResult, then outputImages (every picture of the result by name) and inputImage.
+    entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
+    if visualize:
+        entry["outputImages"] = {name: encode(picture) for name, picture in result.img.items()}
+        entry["inputImage"] = encode(image)
+    return entry
+
+
 @dataclass(frozen=True)
 class ServingApp:
     """How PaddleX serves one pipeline."""
@@ -120,6 +129,7 @@ SERVING_APPS: dict[str, ServingApp] = {
         ServingApp("table_recognition", "/table-recognition", "tableRecResults", _table_recognition_entry),
         ServingApp("seal_recognition", "/seal-recognition", "sealRecResults", _seal_recognition_entry),
         ServingApp("layout_detection", "/layout-detection", "layoutDetectionResults", _layout_detection_entry),
+        ServingApp("layout_parsing", "/layout-parsing", "layoutParsingResults", _layout_parsing_entry),
     )
 }
 
