@@ -207,3 +207,17 @@ def test_served_at_layout_parsing(parser, page):
     status, content, _ = asyncio.run(service.handle(json.dumps({"file": data, "fileType": 1,
                                                                 "useFormulaRecognition": True}).encode()))
     assert status == 422 and "formula" in json.loads(content)["errorMsg"]
+
+
+def test_seal_is_read_through_seal_recognition(parser):
+    """CDLA has no seal class: the seal pipeline's ink-colour regions become seal blocks (texts joined by ", ")."""
+    from seal_rendering import render_seal
+
+    seal = render_seal("GREEN VALLEY TRADING COMPANY", "CONTRACT SEAL", seed=3)
+    res = next(parser.predict(seal.image, use_table_recognition=False))
+    (block,) = [b for b in res.parsing_res_list if b["block_label"] == "seal"]
+    assert _same(block["block_content"], "GREEN VALLEY TRADING COMPANY, CONTRACT SEAL") >= 0.85, block
+    x1, y1, x2, y2 = block["block_bbox"]
+    assert x1 <= seal.box[0] + 20 and y1 <= seal.box[1] + 20 and x2 >= seal.box[2] - 20 and y2 >= seal.box[3] - 20
+    (entry,) = res.json["res"]["seal_res_list"]
+    assert entry["rec_texts"] == block["block_content"].split(", ")

@@ -91,12 +91,14 @@ PARAMS = (
 _PICTURE_LABELS = ("figure", "image", "chart", "table")
 
 
-def _share_inside(box, outer) -> float:
-    """The share of ``box``'s area inside ``outer`` (x1, y1, x2, y2)."""
+def _small_part_of(box, outer) -> bool:
+    """Whether ``box`` lies (≥ 80%) inside ``outer`` and covers under a quarter of it: the bars of a chart
+    do; a stamp the layout model calls a figure fills most of its box."""
     w = max(0.0, min(box[2], outer[2]) - max(box[0], outer[0]))
     h = max(0.0, min(box[3], outer[3]) - max(box[1], outer[1]))
     area = max(1e-9, (box[2] - box[0]) * (box[3] - box[1]))
-    return w * h / area
+    outer_area = max(1e-9, (outer[2] - outer[0]) * (outer[3] - outer[1]))
+    return w * h / area >= 0.8 and area < 0.25 * outer_area
 
 
 class _Call(NamedTuple):
@@ -225,7 +227,7 @@ class LayoutParsingPipeline(Pipeline):
                 found = find_seal_regions(image, settings.threshold, settings.layout_unclip_ratio)
             pictures = [b["coordinate"] for b in boxes if str(b["label"]).lower() in _PICTURE_LABELS]
             for region in found:
-                if any(_share_inside(region.box, picture) >= 0.8 for picture in pictures):
+                if any(_small_part_of(region.box, picture) for picture in pictures):
                     continue  # coloured marks of a chart or photo, not a stamp
                 regions.append((start + len(extra), region.box))
                 extra.append(region.as_paddlex())
