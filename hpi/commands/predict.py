@@ -157,6 +157,11 @@ def _consume(args, results, entries: list) -> int:
             try:
                 result.save_to_json(args.save_path)
                 result.save_to_img(args.save_path)
+                # PaddleX's CLI saves every format a result has (save_all): tables as HTML/Excel, Markdown.
+                for extra in ("save_to_html", "save_to_xlsx", "save_to_markdown"):
+                    save = getattr(result, extra, None)
+                    if save is not None:
+                        save(args.save_path)
             except DiskFullError as exc:
                 failures.append((label, str(exc)))
                 stopped = "stopped: the disk is full, so every later result would fail the same way."
