@@ -29,6 +29,17 @@ class SealOCRResult(OCRResult):
         data["res"]["seal_region_id"] = self.seal_region_id
         return data
 
+    @property
+    def img(self) -> dict:
+        """``{"ocr_res_img": PIL.Image}`` as for OCR, each label at the polygon point nearest its box's top-left
+        (a curved polygon's first point can be anywhere along the arc)."""
+        import copy
+
+        view = copy.copy(self)
+        view.rec_polys = [np.roll(p, -int(np.argmin(((p - p.min(axis=0)) ** 2).sum(axis=1))), axis=0)
+                          for p in (np.asarray(q) for q in self.rec_polys)]
+        return {"ocr_res_img": view._render()}
+
     def __repr__(self) -> str:
         return f"<SealOCRResult region={self.seal_region_id} texts={self.rec_texts!r}>"
 

