@@ -60,9 +60,6 @@ class SealRegionsResult(ResultBase):
     def json(self) -> dict:
         return {"res": {"input_path": self.input_path, "page_index": self.page_index, "boxes": self.boxes}}
 
-    def __len__(self) -> int:
-        return 1  # PaddleX tests ``len(layout_det_res) > 0`` for "layout detection ran"
-
     @property
     def img(self) -> dict:
         from PIL import Image, ImageDraw, ImageFont

@@ -8,8 +8,8 @@ compact connected regions of saturated pixels. Each becomes one box labelled
 ``seal`` in PaddleX's layout result form, and is cropped for seal text
 detection exactly as a layout box would be.
 
-Everything per pixel here is one OpenCV call (colour conversion, threshold,
-morphology, connected components), vectorised and compiled in OpenCV.
+Everything per pixel here is one vectorised OpenCV or numpy call (colour
+conversion, threshold, morphology, connected components, per-region sums).
 """
 
 from __future__ import annotations
