@@ -30,7 +30,7 @@ from .._deps import INSTALL_CPU
 from ..cache import atomic_write_json, cache_dir, file_lock, replace_dir, require_writable, sha256_file, temp_dir
 from ..errors import ExportError
 from .artifacts import ModelArtifacts
-from .onnx_repair import repair_exported
+from .onnx_repair import REPAIRS_VERSION, repair_exported
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ def _converter_version() -> str:
 
 
 def export_key(content_hash: str, converter_version: str, opset: int = OPSET) -> str:
-    return hashlib.sha256(f"{content_hash}|paddle2onnx={converter_version}|opset={opset}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{content_hash}|paddle2onnx={converter_version}|opset={opset}|repairs={REPAIRS_VERSION}".encode()
+    ).hexdigest()
 
 
 def export_onnx(artifacts: ModelArtifacts, check: ExportCheck | None = None) -> ModelArtifacts:

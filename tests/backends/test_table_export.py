@@ -17,12 +17,13 @@ def slanet_plus():
 
 def test_export_was_repaired_and_checked(slanet_plus):
     meta = slanet_plus.export_meta
-    assert meta["repairs"] == {"boolean_where": 1}
+    assert meta["repairs"] == {"boolean_where": 1, "loop_body_inputs": 13}
     assert meta["parity"]["checked"] and all(r["ok"] for r in meta["parity"]["results"])
 
 
-def test_onnx_runtime_matches_paddle_inference_on_rendered_tables(slanet_plus):
+def test_onnx_runtime_and_openvino_match_paddle_inference_on_rendered_tables(slanet_plus):
     from hpi.backends.onnxruntime import OnnxRuntimeRunner
+    from hpi.backends.openvino import OpenVINORunner
     from hpi.backends.paddle import PaddleRunner
     from hpi.kernels import table_preprocess
 
@@ -30,16 +31,17 @@ def test_onnx_runtime_matches_paddle_inference_on_rendered_tables(slanet_plus):
               render_table([[Cell("Region", rowspan=2), Cell("Sales", colspan=2)], [Cell("2024"), Cell("2025")],
                             [Cell("North"), Cell("120"), Cell("135")]], ruled=False),
               render_table(grid(4, 4, 3, chinese=True))]
-    with OnnxRuntimeRunner(slanet_plus, threads=2) as onnx_runner, \
+    with OnnxRuntimeRunner(slanet_plus, threads=2) as onnx_runner, OpenVINORunner(slanet_plus, threads=2) as ov, \
             PaddleRunner(slanet_plus, threads=2, options={"mkldnn": False}) as paddle_runner:
         for table in tables:
             feed = {"x": table_preprocess(table.image)[0]}
-            got = sorted(onnx_runner.infer(feed).values(), key=lambda a: a.shape[-1])
             ref = sorted(paddle_runner.infer(feed).values(), key=lambda a: a.shape[-1])
-            for a, b in zip(got, ref):
-                assert a.shape == b.shape  # the decoder stopped at the same step
-                assert float(np.max(np.abs(a - b))) <= 1e-4
-            assert got[1].argmax(-1).tolist() == ref[1].argmax(-1).tolist()  # identical structure tokens
+            for runner in (onnx_runner, ov):
+                got = sorted(runner.infer(feed).values(), key=lambda a: a.shape[-1])
+                for a, b in zip(got, ref):
+                    assert a.shape == b.shape  # the decoder stopped at the same step
+                    assert float(np.max(np.abs(a - b))) <= 1e-4
+                assert got[1].argmax(-1).tolist() == ref[1].argmax(-1).tolist()  # identical structure tokens
 
 
 def test_repair_leaves_other_graphs_untouched(tmp_path):
@@ -56,5 +58,5 @@ def test_repair_leaves_other_graphs_untouched(tmp_path):
     path = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), str(path))
     before = path.read_bytes()
-    assert repair_exported(path) == {"boolean_where": 0}
+    assert repair_exported(path) == {"boolean_where": 0, "loop_body_inputs": 0}
     assert path.read_bytes() == before
