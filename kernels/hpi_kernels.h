@@ -177,6 +177,15 @@ void hpi_curved_sample(const uint8_t *image, int64_t h, int64_t w, const double 
 void hpi_remove_dark_ink(const uint8_t *image, int64_t pixels, int max_value, int min_saturation, int ink_min_value,
                          uint8_t *out, int64_t *ink_count, int64_t *dark_count);
 
+/* ------------------------------------------------------------------ document unwarping (UVDoc) */
+
+/* Rows [y0, y1) of out (out_h×out_w×channels uint8): grid (2×gh×gw float32, planes x then y, normalised
+ * to [-1, 1]) upsampled bilinearly with align_corners=True to out_h×out_w, then image (h×w×channels
+ * uint8) sampled there bilinearly, align_corners=True, zeros outside (grid_sample), rounded half up.
+ * Returns 0, or -1 if a row buffer could not be allocated. */
+int hpi_unwarp_rows(const uint8_t *image, int64_t h, int64_t w, int64_t channels, const float *grid, int64_t gh,
+                    int64_t gw, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1, uint8_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,8 +43,8 @@ def test_paddlex_schema_accepted():
         (lambda d: d["SubModules"]["TextDetection"].update(limit_type="avg"), "limit_type is 'avg'"),
         (lambda d: d["SubModules"]["TextDetection"].update(thresh=1.5), "thresh is 1.5"),
         (lambda d: d["SubModules"]["TextRecognition"].update(batch_size=0), "batch_size is 0"),
-        (lambda d: d.update(use_doc_preprocessor=True, SubPipelines={"DocPreprocessor": {"use_doc_unwarping": True}}),
-         "DocPreprocessor.use_doc_unwarping is True, but document unwarping"),
+        (lambda d: d.update(use_doc_preprocessor=True, SubPipelines={"DocPreprocessor": {"use_doc_unwarping": 2}}),
+         "DocPreprocessor.use_doc_unwarping is 2"),
         (lambda d: d.update(hpi_config={"backend": "tensorflow"}), "backend is 'tensorflow'"),
     ],
 )

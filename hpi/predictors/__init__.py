@@ -2,8 +2,9 @@
 
 from .base import Predictor
 from .doc_orientation import DocOrientationClassifier
+from .doc_unwarping import DocUnwarper
 from .text_detection import TextDetector
 from .text_recognition import TextRecognizer
 from .textline_orientation import TextlineClassifier
 
-__all__ = ["DocOrientationClassifier", "Predictor", "TextDetector", "TextRecognizer", "TextlineClassifier"]
+__all__ = ["DocOrientationClassifier", "DocUnwarper", "Predictor", "TextDetector", "TextRecognizer", "TextlineClassifier"]

@@ -42,12 +42,15 @@ def _ocr_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder)
         entry["ocrImage"] = encode(result.img["ocr_res_img"])
         doc = result.doc_preprocessor_res
         if doc is not None:
+            from ..predictors.doc_orientation import rotate_upright
             from ..results import DocPreprocessorResult
 
-            # The OCR result keeps the page the preprocessor turned upright; the request has the original.
+            # The OCR result keeps the page the preprocessor output (turned upright, then unwarped); the
+            # request has the original, and the turned page is the original turned by the angle.
+            rotated = rotate_upright(image, doc["angle"]) if doc["angle"] != -1 else image
             picture = DocPreprocessorResult(
                 input_path=None, page_index=None, input_img=image, model_settings=doc["model_settings"],
-                angle=doc["angle"], rot_img=result.image, output_img=result.image,
+                angle=doc["angle"], rot_img=rotated, output_img=result.image,
             ).img["preprocessed_img"]
             entry["docPreprocessingImage"] = encode(picture)
         entry["inputImage"] = encode(image)

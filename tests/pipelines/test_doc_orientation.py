@@ -207,13 +207,6 @@ def test_result_keys_and_files(ocr_pipeline, ocr_page, tmp_path):
     assert x2.max() <= width and y2.max() <= height and (x2 - x1 > y2 - y1).all()  # horizontal lines
 
 
-def test_unwarping_is_still_refused(ocr_pipeline, ocr_page):
-    from hpi.errors import ConfigError
-
-    with pytest.raises(ConfigError, match="use_doc_unwarping=True is not supported"):
-        next(ocr_pipeline.predict(ocr_page.image, use_doc_orientation_classify=True, use_doc_unwarping=True))
-
-
 # -- config ---------------------------------------------------------------------------------------------
 
 PADDLEX_DOC_YAML = """
@@ -262,9 +255,8 @@ def test_config_round_trip_with_doc_preprocessor():
          "use_doc_orientation_classify is 'yes'; it must be True or False"),
         (lambda d: d["SubPipelines"]["DocPreprocessor"].update(pipeline_name="layout_parsing"),
          "pipeline_name is 'layout_parsing'"),
-        # PaddleX's own default: unwarping on. hpi refuses it clearly rather than skipping it.
-        (lambda d: d["SubPipelines"]["DocPreprocessor"].update(use_doc_unwarping=True),
-         "use_doc_unwarping is True, but document unwarping \\(UVDoc\\) is not supported"),
+        (lambda d: d["SubPipelines"]["DocPreprocessor"]["SubModules"]["DocUnwarping"].update(model_name=3),
+         "SubModules.DocUnwarping.model_name is 3"),
     ],
 )
 def test_bad_doc_preprocessor_configs(mutate, message):
@@ -278,9 +270,9 @@ def test_bad_doc_preprocessor_configs(mutate, message):
 
 
 def test_config_switch_lazy_load_and_per_call_override(ocr_page):
-    """use_doc_preprocessor: False with unwarping set in the YAML: accepted (unused), the classifier loads
-    only when asked for, and a per-call request that would unwarp is refused. use_doc_preprocessor: True runs
-    the classifier by default; use_doc_orientation_classify=False turns it off for one call."""
+    """use_doc_preprocessor: False with unwarping set in the YAML: accepted (unused), the models load
+    only when asked for. use_doc_preprocessor: True runs the classifier by default;
+    use_doc_orientation_classify=False turns it off for one call."""
     from hpi import create_pipeline
     from hpi.errors import ConfigError
 
@@ -292,11 +284,10 @@ def test_config_switch_lazy_load_and_per_call_override(ocr_page):
         assert pipeline.doc_preprocessor.loaded("doc_orientation") is None
         assert "doc_preprocessor_res" not in next(pipeline.predict(turned)).json["res"]
         assert pipeline.doc_preprocessor.loaded("doc_orientation") is None
-        with pytest.raises(ConfigError, match="use_doc_unwarping: True, but document unwarping"):
-            next(pipeline.predict(turned, use_doc_orientation_classify=True))
         result = next(pipeline.predict(turned, use_doc_orientation_classify=True, use_doc_unwarping=False))
         assert result.json["res"]["doc_preprocessor_res"]["angle"] == 90
         assert pipeline.doc_preprocessor.loaded("doc_orientation") is not None
+        assert pipeline.doc_preprocessor.loaded("doc_unwarping") is None
 
     with create_pipeline(config=yaml.safe_load(PADDLEX_DOC_YAML), device="cpu") as pipeline:
         assert "doc_orientation" in pipeline.describe_backends()
@@ -317,5 +308,5 @@ def test_constructor_flags_like_paddleocr():
     assert on.use_doc_preprocessor and on.doc_preprocessor.use_doc_orientation_classify
     off = OCRConfig.from_dict(OCRPipeline.apply_overrides(load_pipeline_config("OCR"), {"use_doc_orientation_classify": False}))
     assert not off.use_doc_preprocessor
-    with pytest.raises(ConfigError, match="use_doc_unwarping"):
-        OCRConfig.from_dict(OCRPipeline.apply_overrides(load_pipeline_config("OCR"), {"use_doc_unwarping": True}))
+    unwarp = OCRConfig.from_dict(OCRPipeline.apply_overrides(load_pipeline_config("OCR"), {"use_doc_unwarping": True}))
+    assert unwarp.use_doc_preprocessor and unwarp.doc_preprocessor.use_doc_unwarping

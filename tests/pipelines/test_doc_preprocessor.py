@@ -58,17 +58,10 @@ def test_paddlex_keys_and_files(doc_pipeline, page, tmp_path):
         assert img.size == (height + 2 * width, max(height, width) + 25)
 
 
-def test_orientation_off_per_call_and_unwarping_refused(doc_pipeline, page):
-    from hpi.errors import ConfigError
-
+def test_orientation_off_per_call(doc_pipeline, page):
     result = next(doc_pipeline.predict(page, use_doc_orientation_classify=False))
     assert result.angle == -1 and result.output_img is page
-    with pytest.raises(ConfigError, match="use_doc_unwarping=True is not supported"):
-        doc_pipeline.predict(page, use_doc_unwarping=True)
-    with pytest.raises(ConfigError, match="use_doc_unwarping is True, but document unwarping"):
-        from hpi import create_pipeline
-
-        create_pipeline("doc_preprocessor", use_doc_unwarping=True)
+    assert doc_pipeline.loaded("doc_unwarping") is None  # off by default: never loaded
 
 
 def test_same_angle_as_inside_ocr(doc_pipeline, ocr_pipeline, page):

@@ -125,8 +125,12 @@ def test_doc_preprocessor_app(serving_tmp, pages):
                                                         "useDocOrientationClassify": False})
         assert list(quiet.result["docPreprocessingResults"][0]) == ["outputImage", "prunedResult"]
         assert quiet.result["docPreprocessingResults"][0]["prunedResult"]["angle"] == -1
-        refused = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1,
-                                                          "useDocUnwarping": True})
-        assert refused.status == 422 and "use_doc_unwarping=True is not supported" in refused.body["errorMsg"]
+        flattened = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1,
+                                                            "visualize": False, "useDocUnwarping": True})
+        assert flattened.status == 200, flattened.body
+        (entry,) = flattened.result["docPreprocessingResults"]
+        assert entry["prunedResult"]["model_settings"]["use_doc_unwarping"] is True
+        unwarped = cv2.imdecode(np.frombuffer(base64.b64decode(entry["outputImage"]), np.uint8), cv2.IMREAD_COLOR)
+        assert unwarped.shape == pages[0].image.shape and not np.array_equal(unwarped, upright)
     finally:
         server.stop()

@@ -17,6 +17,7 @@ import pytest
 from hpi.errors import ConfigError
 from hpi.pipelines.doc_preprocessor import DocPreprocessorPipeline
 from hpi.pipelines.doc_preprocessor.config import DocPreprocessorConfig
+from hpi.pipelines.params import Param
 from hpi.serving.app import Service
 from hpi.serving.settings import ServingSettings
 
@@ -35,9 +36,16 @@ class Scripted(DocPreprocessorPipeline):
         return super().predict_item(item, call)
 
 
-def _service(**settings) -> Service:
+class Refusing(Scripted):
+    """With a per-call switch it cannot do (as OCR's return_word_box): True is a 422 before any image."""
+
+    params = (*Scripted.params, Param("return_word_box", (), "word boxes", init=False, call=True,
+                                      unsupported="word boxes", annotation=bool, default=False))
+
+
+def _service(pipeline_class: type = Scripted, **settings) -> Service:
     config = DocPreprocessorConfig.from_dict({"pipeline_name": "doc_preprocessor", "use_doc_orientation_classify": False})
-    return Service(Scripted(config), ServingSettings(visualize=False, **settings))
+    return Service(pipeline_class(config), ServingSettings(visualize=False, **settings))
 
 
 def _body(marker: int = 0, **fields) -> bytes:
@@ -98,11 +106,11 @@ def test_a_failing_request_is_500_alone():
 
 
 def test_invalid_values_are_paddlex_422s_with_the_field():
-    service = _service()
-    status, body, _ = _run(service, [_body(useDocUnwarping=True)])[0]
+    service = _service(Refusing)
+    status, body, _ = _run(service, [_body(returnWordBox=True)])[0]
     assert status == 422
     (error,) = json.loads(body["errorMsg"])
-    assert error["loc"] == "body.useDocUnwarping" and error["type"] == "value_error"
+    assert error["loc"] == "body.returnWordBox" and error["type"] == "value_error"
     status, body, _ = _run(service, [b"[1, 2]"])[0]
     assert status == 422 and json.loads(body["errorMsg"])[0]["type"] == "model_type"
 

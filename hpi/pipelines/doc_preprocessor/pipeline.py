@@ -1,4 +1,4 @@
-"""The document preprocessor: classify a page's orientation, turn it upright (PaddleX's ``doc_preprocessor``)."""
+"""The document preprocessor: turn a page upright, then flatten it (PaddleX's ``doc_preprocessor``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import ConfigError
 from ...inputs import InputItem
-from ...predictors import DocOrientationClassifier
+from ...predictors import DocOrientationClassifier, DocUnwarper
 from ...predictors.doc_orientation import rotate_upright
 from ...results import DocPreprocessorResult
 from ...timing import NULL_TIMES, StageTimes
@@ -17,15 +16,18 @@ from ..params import Param
 from .config import DocPreprocessorConfig
 
 _DOC_ORI = ("SubModules", "DocOrientationClassify")
+_DOC_UNWARP = ("SubModules", "DocUnwarping")
 
 PARAMS = (
     Param("use_doc_orientation_classify", ("use_doc_orientation_classify",),
           "classify the page as 0/90/180/270 and turn it upright", call=True),
-    Param("use_doc_unwarping", ("use_doc_unwarping",), "flatten a curved page (not supported yet)", call=True,
-          unsupported="document unwarping (UVDoc)"),
+    Param("use_doc_unwarping", ("use_doc_unwarping",), "flatten a curled or folded page (UVDoc)", call=True),
     Param("doc_orientation_classify_model_name", (*_DOC_ORI, "model_name"), "document orientation model name"),
     Param("doc_orientation_classify_model_dir", (*_DOC_ORI, "model_dir"),
           "your PaddleX document orientation model directory or .onnx file"),
+    Param("doc_unwarping_model_name", (*_DOC_UNWARP, "model_name"), "document unwarping model name"),
+    Param("doc_unwarping_model_dir", (*_DOC_UNWARP, "model_dir"),
+          "your PaddleX UVDoc model directory or .onnx file"),
 )
 
 
@@ -33,34 +35,34 @@ class DocPreprocessorPipeline(Pipeline):
     """PaddleX's ``doc_preprocessor`` on hpi's engine; also the ``DocPreprocessor`` inside OCR.
 
     The angle is the counter-clockwise turn that makes the page upright
-    (PP-LCNet_x1_0_doc_ori: 0/90/180/270); the turned page is ``rot_img`` and,
-    with no unwarping, ``output_img``.
+    (PP-LCNet_x1_0_doc_ori: 0/90/180/270); the turned page is ``rot_img``.
+    Unwarping (UVDoc) then flattens the turned page into ``output_img`` (the
+    turned page itself when unwarping is off), which later stages read.
     """
 
     name = "doc_preprocessor"
     config_class = DocPreprocessorConfig
     params = PARAMS
-    models = {"doc_orientation": ModelSlot("doc_orientation_classify", DocOrientationClassifier)}
+    models = {"doc_orientation": ModelSlot("doc_orientation_classify", DocOrientationClassifier),
+              "doc_unwarping": ModelSlot("doc_unwarping", DocUnwarper)}
 
     @classmethod
     def startup_slots(cls, config: DocPreprocessorConfig) -> list[tuple[str, ...]]:
-        return [("doc_orientation",)] if config.use_doc_orientation_classify else []
+        return [(slot,) for slot, on in (("doc_orientation", config.use_doc_orientation_classify),
+                                         ("doc_unwarping", config.use_doc_unwarping)) if on]
 
     def model_settings(self, use_doc_orientation_classify: bool | None = None,
                        use_doc_unwarping: bool | None = None) -> dict[str, bool]:
-        """PaddleX's model settings of one call (None: the config's value); unwarping is refused."""
-        settings = {
+        """PaddleX's model settings of one call (None: the config's value).
+
+        A model a call asks for loads on first use (PaddleX would refuse a model it did not load at
+        creation; hpi loads it instead).
+        """
+        return {
             "use_doc_orientation_classify": bool(or_default(use_doc_orientation_classify,
                                                             self.config.use_doc_orientation_classify)),
             "use_doc_unwarping": bool(or_default(use_doc_unwarping, self.config.use_doc_unwarping)),
         }
-        if settings["use_doc_unwarping"]:
-            raise ConfigError(
-                "The doc preprocessor would run with SubPipelines.DocPreprocessor.use_doc_unwarping: True, but "
-                "document unwarping (UVDoc) is not supported by hpi; set it to False in the config or pass "
-                "use_doc_unwarping=False."
-            )
-        return settings
 
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> dict[str, bool]:
         return self.model_settings(params["use_doc_orientation_classify"], params["use_doc_unwarping"])
@@ -73,9 +75,12 @@ class DocPreprocessorPipeline(Pipeline):
             angle, _ = self.predictor("doc_orientation").predict(image, times)
             with times.stage("doc_ori.post"):
                 rotated = rotate_upright(image, angle)
+        output = rotated
+        if settings["use_doc_unwarping"]:
+            output = self.predictor("doc_unwarping").predict(rotated, times)
         return DocPreprocessorResult(
             input_path=item.input_path if item else None, page_index=item.page_index if item else None,
-            input_img=image, model_settings=settings, angle=angle, rot_img=rotated, output_img=rotated,
+            input_img=image, model_settings=settings, angle=angle, rot_img=rotated, output_img=output,
             stem=item.stem if item else "result",
         )
 

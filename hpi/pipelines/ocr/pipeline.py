@@ -27,8 +27,8 @@ PARAMS = (
     Param("use_doc_preprocessor", ("use_doc_preprocessor",), "run the document preprocessor first"),
     Param("use_doc_orientation_classify", (*_DOC, "use_doc_orientation_classify"),
           "classify the page orientation (0/90/180/270) and turn it upright", call=True),
-    Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curved page (not supported yet)",
-          call=True, unsupported="document unwarping (UVDoc)"),
+    Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curled or folded page (UVDoc)",
+          call=True),
     Param("use_textline_orientation", ("use_textline_orientation",),
           "classify each text line as 0/180 degrees and turn it upright", call=True),
     Param("text_det_limit_side_len", (*_DET, "limit_side_len"), "detection resize: side length limit", call=True),
@@ -105,8 +105,9 @@ class OCRPipeline(Pipeline):
         slots = [("text_detection",), ("text_recognition",)]
         if config.use_textline_orientation:
             slots.append(("textline_orientation",))
-        if config.use_doc_preprocessor and config.doc_preprocessor.use_doc_orientation_classify:
-            slots.append(("doc_preprocessor", "doc_orientation"))
+        if config.use_doc_preprocessor:
+            slots += [("doc_preprocessor", *slot) for slot in DocPreprocessorPipeline.startup_slots(
+                config.doc_preprocessor)]
         return slots
 
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> _Call:
