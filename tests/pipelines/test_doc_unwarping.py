@@ -122,3 +122,51 @@ def test_paddlex_style_model_dir_and_onnx_file(tmp_path, pages):
             outputs.append(next(pipeline.predict(curled)).output_img)
     assert outputs[0].shape == curled.shape
     assert np.abs(outputs[0].astype(int) - outputs[1]).max() <= 1
+
+
+def _save_whole_page_uvdoc(directory) -> np.ndarray:
+    """A Paddle model with PaddleX's UVDoc interface and no learnt weights: x (1×3×H×W, BGR / 255) → a fixed
+    45×31 grid (a 0.9 zoom) upsampled to H×W (interpolate, align_corners) → grid_sample(x) (align_corners).
+    Returns the grid. PaddleX's real UVDoc has this graph shape with a network computing the grid."""
+    import paddle
+    import paddle.nn.functional as F
+
+    ys, xs = np.meshgrid(np.linspace(-1, 1, 45), np.linspace(-1, 1, 31), indexing="ij")
+    grid = (np.stack([xs, ys])[None] * 0.9).astype(np.float32)
+
+    class WholePage(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.grid = self.create_parameter([1, 2, 45, 31], default_initializer=paddle.nn.initializer.Assign(grid))
+
+        def forward(self, x):
+            up = F.interpolate(self.grid, size=[paddle.shape(x)[2], paddle.shape(x)[3]], mode="bilinear",
+                               align_corners=True)
+            return F.grid_sample(x, up.transpose([0, 2, 3, 1]), align_corners=True)
+
+    model = WholePage()
+    model.eval()
+    paddle.jit.save(model, str(directory / "inference"),
+                    input_spec=[paddle.static.InputSpec([1, 3, None, None], "float32", "x")])
+    (directory / "inference.yml").write_text("Global:\n  model_name: UVDoc\n")
+    return grid[0]
+
+
+def test_paddlex_whole_page_model_dir_goes_through_the_checked_export(tmp_path, pages):
+    """PaddleX's own UVDoc form (Paddle format: the graph takes the page and returns it flattened): exported by
+    paddle2onnx, checked against Paddle Inference, run whole-page; its page equals the kernel's on the same grid
+    to a grey level (PaddleX truncates where the kernel rounds)."""
+    pytest.importorskip("paddle", reason="the export needs paddlepaddle (hpi[cpu])")
+    from hpi import create_pipeline
+    from hpi.kernels import unwarp_page
+
+    model_dir = tmp_path / "UVDoc_paddle"
+    model_dir.mkdir()
+    grid = _save_whole_page_uvdoc(model_dir)
+    page = pages["curled"][0]
+    with create_pipeline("doc_preprocessor", device="cpu", backend="onnxruntime", use_doc_orientation_classify=False,
+                         use_doc_unwarping=True, doc_unwarping_model_dir=str(model_dir)) as pipeline:
+        result = next(pipeline.predict(page))
+        assert pipeline.loaded("doc_unwarping").input_hw is None  # the whole-page form
+    assert result.output_img.shape == page.shape
+    assert np.abs(result.output_img.astype(int) - unwarp_page(page, grid)).max() <= 1
