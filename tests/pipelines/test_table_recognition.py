@@ -245,3 +245,11 @@ def test_cli_writes_paddlex_files(tmp_path, tables):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ["crop_ocr_res_img.png", "crop_res.json", "crop_table_1.html",
                                                       "crop_table_1.xlsx", "crop_table_cell_img.png"]
+
+
+def test_cells_read_one_by_one_and_y_sorted_give_the_same_table(table_pipeline):
+    """PaddleX's use_ocr_results_with_table_cells (OCR of each cell crop) and cell_sort_by_y_projection."""
+    table = render_table(grid(2, 3, 7), margin=4)
+    for params in ({"use_ocr_results_with_table_cells": True}, {"cell_sort_by_y_projection": True}):
+        [result] = list(table_pipeline.predict(table.image, use_layout_detection=False, **params))
+        assert teds(result.table_res_list[0].pred_html, table.html) >= 0.9, params
