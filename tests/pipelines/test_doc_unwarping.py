@@ -77,6 +77,15 @@ def test_near_blank_page_stays_a_page(unwarp_pipeline):
     assert abs(float(out.mean()) - 246) < 12 and (np.abs(out.astype(int) - 246) < 20).mean() > 0.9
 
 
+def test_a_bad_page_in_a_batch_is_its_own_error(unwarp_pipeline, pages):
+    from hpi.results import ErrorResult
+
+    tiny = np.full((1, 1, 3), 255, np.uint8)
+    results = list(unwarp_pipeline.predict([tiny, pages["page"]], use_doc_orientation_classify=False))
+    assert isinstance(results[0], ErrorResult) and "at least 2×2" in str(results[0].error)
+    assert results[1].output_img.shape == pages["page"].shape
+
+
 @pytest.fixture(scope="module")
 def accuracy(ocr_pipeline, pages):
     rows = {}
