@@ -10,7 +10,7 @@ from .fonts import find_font
 
 
 class DocPreprocessorResult(ResultBase):
-    """One page after orientation classification (and unwarping, which hpi does not do yet).
+    """One page after orientation classification and (when asked) unwarping.
 
     ``.json["res"]``: ``input_path, page_index, model_settings, angle`` (-1 when
     orientation was not classified). ``input_img``, ``rot_img`` (turned upright)

@@ -1,4 +1,4 @@
-"""PaddleX's ``doc_preprocessor`` pipeline: whole-page orientation (unwarping: not yet)."""
+"""PaddleX's ``doc_preprocessor`` pipeline: whole-page orientation, then unwarping (UVDoc)."""
 
 from .config import DocPreprocessorConfig
 from .pipeline import DocPreprocessorPipeline
