@@ -5,7 +5,8 @@ top (PaddleX's SortPolyBoxes) → each polygon cropped: a near-rectangular one
 (its area ≥ :data:`RECT_FILL` of its minimum-area rectangle, PaddleX's rule) by
 the perspective crop of that rectangle, a curved one straightened by
 :func:`hpi.kernels.rectify_curved_text` → black print crossing the seal
-whitened (``remove_dark_print``, hpi's own step: :func:`hpi.kernels.remove_dark_ink`)
+removed (``remove_dark_print``, hpi's own step, :func:`hpi.kernels.remove_dark_ink`:
+in a coloured seal, lines of black print are dropped and black pixels whitened)
 → text recognition → score filter.
 """
 
@@ -26,7 +27,9 @@ from ..base import ModelSlot, Pipeline
 from .config import SealOCRConfig
 
 RECT_FILL = 0.7  # PaddleX: a polygon whose IoU with its minimum-area rectangle is ≥ 0.7 is cropped as that box
-# remove_dark_print acts on a crop only when at least this share of its printed pixels is coloured ink.
+# remove_dark_print acts on a seal region whose printed pixels are at least this share coloured ink (a coloured
+# seal); in it, a line crop below this share is black print crossing the seal (body text, a signature), not
+# seal text, and is dropped; the others are whitened of their black print.
 MIN_INK_SHARE = 0.3
 
 
@@ -60,9 +63,19 @@ def crop_seal_text(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return kernels.rectify_curved_text(image, points)
 
 
-def _without_dark_print(crop: np.ndarray) -> np.ndarray:
-    cleaned, ink_share = kernels.remove_dark_ink(crop)
-    return cleaned if ink_share >= MIN_INK_SHARE else crop
+def without_dark_print(image: np.ndarray, polys: list[np.ndarray],
+                       crops: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(polygons, crops) of a seal region with black print removed: lines that are only black print
+    dropped, black pixels of the others whitened. A region that is not coloured ink is left as it is."""
+    if kernels.remove_dark_ink(image)[1] < MIN_INK_SHARE:
+        return polys, crops
+    kept_polys, kept_crops = [], []
+    for poly, crop in zip(polys, crops):
+        cleaned, ink_share = kernels.remove_dark_ink(crop)
+        if ink_share >= MIN_INK_SHARE:
+            kept_polys.append(poly)
+            kept_crops.append(cleaned)
+    return kept_polys, kept_crops
 
 
 class SealOCRPipeline(Pipeline):
@@ -101,7 +114,7 @@ class SealOCRPipeline(Pipeline):
         with times.stage("seal.rectify"):
             crops = [crop_seal_text(image, p) for p in polys]
             if self.config.remove_dark_print:
-                crops = [_without_dark_print(crop) for crop in crops]
+                polys, crops = without_dark_print(image, polys, crops)
         rec = self.predictor("text_recognition").predict(crops, times) if crops else []
         keep = [i for i, (_, score) in enumerate(rec) if score >= call.score_thresh]
         return SealOCRResult(
@@ -124,4 +137,4 @@ class SealOCRPipeline(Pipeline):
         return self.seal_call()
 
 
-__all__ = ["RECT_FILL", "SealCall", "SealOCRPipeline", "crop_seal_text", "sort_polys"]
+__all__ = ["RECT_FILL", "SealCall", "SealOCRPipeline", "crop_seal_text", "sort_polys", "without_dark_print"]
