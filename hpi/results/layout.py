@@ -74,4 +74,5 @@ class LayoutDetectionResult(ResultBase):
         return {"res": draw_layout_boxes(self.input_img, self.boxes)}
 
     def __repr__(self) -> str:
-        return f"<LayoutDetectionResult {self.input_path or self.stem!r} page={self.page_index} boxes={len(self.boxes)}>"
+        return (f"<LayoutDetectionResult {self.input_path or self.stem!r} page={self.page_index} "
+                f"boxes={len(self.boxes)}>")

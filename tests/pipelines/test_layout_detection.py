@@ -7,7 +7,6 @@ import base64
 import json
 import shutil
 
-import numpy as np
 import pytest
 import yaml
 
