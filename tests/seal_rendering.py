@@ -114,9 +114,10 @@ def seal_ink(diameter: int, arc_text: str, bottom_text: str, *, chinese: bool, r
 
 def render_seal(arc_text: str, bottom_text: str, *, chinese: bool = False, seed: int = 0, diameter: int = 300,
                 page: bool = True, page_size: tuple[int, int] = (800, 900), ellipse: float = 1.0,
-                angle: float = 0.0) -> RenderedSeal:
+                angle: float = 0.0, colour: tuple[int, int, int] = RED) -> RenderedSeal:
     """A red seal with ``arc_text`` along its ring and ``bottom_text`` below the star, on a page of black
-    body text (``page``) or on white; ``angle`` turns the whole seal (degrees, counter-clockwise)."""
+    body text (``page``) or on white; ``angle`` turns the whole seal (degrees, counter-clockwise); ``colour``:
+    the ink (RGB)."""
     rng = random.Random(seed)
     width, height = page_size
     canvas = Image.new("RGB", (width, height), (255, 255, 255))
@@ -143,7 +144,7 @@ def render_seal(arc_text: str, bottom_text: str, *, chinese: bool = False, seed:
     strength *= noise
     page_rgb = np.asarray(canvas, np.float32)
     region = page_rgb[y0:y0 + ink.height, x0:x0 + ink.width]
-    tint = np.array(RED, np.float32) / 255.0
+    tint = np.array(colour, np.float32) / 255.0
     # A stamp multiplies its colour onto the paper: black text under it stays black.
     factor = 1.0 - strength[..., None] * (1.0 - tint)
     page_rgb[y0:y0 + ink.height, x0:x0 + ink.width] = region * factor
@@ -152,8 +153,12 @@ def render_seal(arc_text: str, bottom_text: str, *, chinese: bool = False, seed:
                         [arc_text, bottom_text])
 
 
-def seal_set(count: int, seed: int) -> list[RenderedSeal]:
-    """``count`` seals with made-up names, half Chinese when the CJK font exists, varied size and shape."""
+BLUE = (30, 60, 200)  # RGB
+
+
+def seal_set(count: int, seed: int, max_angle: float = 10.0, colour: tuple[int, int, int] = RED) -> list[RenderedSeal]:
+    """``count`` seals with made-up names, half Chinese when the CJK font exists, varied size and shape,
+    turned by up to ``max_angle`` degrees."""
     rng = random.Random(seed)
     seals = []
     for k in range(count):
@@ -161,7 +166,8 @@ def seal_set(count: int, seed: int) -> list[RenderedSeal]:
         arc_text, bottom = random_seal_text(rng, chinese)
         seals.append(render_seal(
             arc_text, bottom, chinese=chinese, seed=seed * 1000 + k, diameter=rng.choice((260, 300, 340)),
-            page=rng.random() < 0.7, ellipse=rng.choice((1.0, 1.0, 0.85)), angle=rng.uniform(-10, 10),
+            page=rng.random() < 0.7, ellipse=rng.choice((1.0, 1.0, 0.85)), angle=rng.uniform(-max_angle, max_angle),
+            colour=colour,
         ))
     return seals
 
