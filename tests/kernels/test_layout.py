@@ -34,10 +34,6 @@ def layout_outputs():
     return out
 
 
-def _rows_by_class(rows):
-    return [tuple(r[:2]) for r in rows]
-
-
 @requires_compiled
 @pytest.mark.parametrize("settings", [
     {}, {"score_threshold": 0.3, "nms_threshold": 0.5}, {"keep_top_k": 5}, {"nms_top_k": 20, "keep_top_k": -1},
