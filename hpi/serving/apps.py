@@ -105,15 +105,6 @@ def _table_recognition_entry(result: Any, image: np.ndarray, visualize: bool, en
     return entry
 
 
-def _layout_parsing_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
-    # PaddleX: prunedResult, then outputImages (every picture of the result by name) and inputImage.
-    entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
-    if visualize:
-        entry["outputImages"] = {name: encode(picture) for name, picture in result.img.items()}
-        entry["inputImage"] = encode(image)
-    return entry
-
-
 @dataclass(frozen=True)
 class ServingApp:
     """How PaddleX serves one pipeline."""
