@@ -147,8 +147,10 @@ class TableRecognitionPipeline(Pipeline):
             regions = [box["coordinate"] for box in boxes if str(box["label"]).lower() == "table"]
             tables = self.recognize_tables(image, regions, ocr_res, call, times, find_neighbours=True, skip_tiny=True)
         else:
+            # The whole page is the table (PaddleX names the region [0, 0, w - 1, h - 1] but runs the
+            # structure model on the whole page, as this does).
             height, width = image.shape[:2]
-            tables = self.recognize_tables(image, [[0, 0, width - 1, height - 1]], ocr_res, call, times,
+            tables = self.recognize_tables(image, [[0, 0, width, height]], ocr_res, call, times,
                                            find_neighbours=False)
         timings = {**times.as_ms(), **{f"ocr.{k}": v for k, v in ocr_res.timings_ms.items()}}
         return TableRecognitionResult(
