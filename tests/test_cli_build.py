@@ -47,17 +47,18 @@ def test_build_ocr_engines_then_reuse(fake_gpu, tmp_path, capsys, det_model, rec
     assert main(argv) == 0
     err = capsys.readouterr().err
     assert "TensorRT 10.9.0.34 on gpu:0 Fake GPU 80GB" in err
-    # Every model the pipeline can load, the document preprocessor's orientation model included.
-    for name in ("PP-OCRv6_small_det", "PP-OCRv6_small_rec", "PP-LCNet_x1_0_textline_ori", "PP-LCNet_x1_0_doc_ori"):
+    # Every model the pipeline can load, the document preprocessor's orientation and unwarping models included.
+    for name in ("PP-OCRv6_small_det", "PP-OCRv6_small_rec", "PP-LCNet_x1_0_textline_ori", "PP-LCNet_x1_0_doc_ori",
+                 "UVDoc"):
         assert f"{name}: fp32 engine built" in err
-    assert err.count("[1/4]") == 2 and "All 4 engine(s) ready." in err
-    assert fake_gpu.builds == 4
+    assert err.count("[1/5]") == 2 and "All 5 engine(s) ready." in err
+    assert fake_gpu.builds == 5
     entries = sorted(p.name for p in engines.iterdir() if p.name != "timing")
-    assert len(entries) == 4 and all((engines / e / "engine.plan").is_file() for e in entries)
+    assert len(entries) == 5 and all((engines / e / "engine.plan").is_file() for e in entries)
 
     assert main(argv + ["--model", "PP-OCRv6_small_rec"]) == 0
     assert "PP-OCRv6_small_rec: fp32 engine already cached" in capsys.readouterr().err
-    assert fake_gpu.builds == 4
+    assert fake_gpu.builds == 5
 
 
 def test_engines_built_ahead_are_the_ones_the_pipeline_loads(fake_gpu, tmp_path, capsys, det_model, rec_model,
@@ -75,17 +76,17 @@ def test_engines_built_ahead_are_the_ones_the_pipeline_loads(fake_gpu, tmp_path,
     config = tmp_path / "ocr.yaml"
     config.write_text(yaml.safe_dump(data))
     assert main(["build", "--pipeline", str(config), "--device", "gpu:0"]) == 0
-    assert "All 4 engine(s) ready." in capsys.readouterr().err
-    assert fake_gpu.builds == 4
+    assert "All 5 engine(s) ready." in capsys.readouterr().err
+    assert fake_gpu.builds == 5
     with create_pipeline(str(config), device="gpu:0") as pipeline:
         assert set(pipeline.describe()) == {"text_detection", "text_recognition", "textline_orientation"}
         assert all(d.startswith("tensorrt") for d in pipeline.describe().values())
-    assert fake_gpu.builds == 4  # found, not built again
+    assert fake_gpu.builds == 5  # found, not built again
     # A different det_limit is a different engine: the key covers the options.
     data["hpi_config"]["backend_config"]["tensorrt"]["det_limit"] = 960
     with create_pipeline(config=data, device="gpu:0"):
         pass
-    assert fake_gpu.builds == 5
+    assert fake_gpu.builds == 6
 
 
 def test_unknown_backend_option_is_a_config_error():

@@ -256,14 +256,6 @@ def remove_dark_ink(image: np.ndarray, max_value: int = 160, min_saturation: int
     return out, (ink / (ink + dark) if ink + dark else 1.0)
 
 
-def remove_dark_ink(image: np.ndarray, max_value: int = 160, min_saturation: int = 70,
-                    ink_min_value: int = 60) -> tuple[np.ndarray, float]:
-    """See ``hpi.kernels._reference_curved.remove_dark_ink``: the per-pixel pass compiled (GIL released)."""
-    image = _validate_image(image)
-    out, ink, dark = _curved.remove_dark_ink(image, int(max_value), int(min_saturation), int(ink_min_value))
-    return out, (ink / (ink + dark) if ink + dark else 1.0)
-
-
 def unwarp_page(image: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """See ``hpi.kernels._reference_unwarp.unwarp_page``: validation shared, upsampling + sampling compiled."""
     image, grid = _check_unwarp_args(image, grid)

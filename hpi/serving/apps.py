@@ -77,27 +77,10 @@ def _layout_detection_entry(result: Any, image: np.ndarray, visualize: bool, enc
     return entry
 
 
-def _seal_recognition_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
-    # PaddleX's sealRecResults entry: prunedResult, outputImages by picture name (layout_det_res,
-    # preprocessed_img, seal_res_region<N>), inputImage.
-    entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
-    if visualize:
-        entry["outputImages"] = {name: encode(picture) for name, picture in result.img.items()}
-        entry["inputImage"] = encode(image)
-    return entry
-
-
-def _layout_parsing_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
-    # PaddleX: prunedResult, then outputImages (every picture of the result by name) and inputImage.
-    entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
-    if visualize:
-        entry["outputImages"] = {name: encode(picture) for name, picture in result.img.items()}
-        entry["inputImage"] = encode(image)
-    return entry
-
-
-def _table_recognition_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
-    # PaddleX's tableRecResults entry: prunedResult, outputImages by picture name, inputImage.
+def _output_images_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's entry for its document pipelines (tableRecResults, sealRecResults, layoutParsingResults):
+    # prunedResult, then outputImages (every picture of the result by name: layout_det_res, preprocessed_img,
+    # table_cell_img, seal_res_region<N>, ...) and inputImage.
     entry: dict[str, Any] = {"prunedResult": prune_result(result.json["res"])}
     if visualize:
         entry["outputImages"] = {name: encode(picture) for name, picture in result.img.items()}
@@ -120,10 +103,10 @@ SERVING_APPS: dict[str, ServingApp] = {
     for app in (
         ServingApp("OCR", "/ocr", "ocrResults", _ocr_entry),
         ServingApp("doc_preprocessor", "/document-preprocessing", "docPreprocessingResults", _doc_preprocessor_entry),
-        ServingApp("table_recognition", "/table-recognition", "tableRecResults", _table_recognition_entry),
-        ServingApp("seal_recognition", "/seal-recognition", "sealRecResults", _seal_recognition_entry),
+        ServingApp("table_recognition", "/table-recognition", "tableRecResults", _output_images_entry),
+        ServingApp("seal_recognition", "/seal-recognition", "sealRecResults", _output_images_entry),
         ServingApp("layout_detection", "/layout-detection", "layoutDetectionResults", _layout_detection_entry),
-        ServingApp("layout_parsing", "/layout-parsing", "layoutParsingResults", _layout_parsing_entry),
+        ServingApp("layout_parsing", "/layout-parsing", "layoutParsingResults", _output_images_entry),
     )
 }
 

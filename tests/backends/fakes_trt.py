@@ -129,7 +129,7 @@ def model_function(x, fp16=False, broken_fp16=False):
 
 
 class FakeTensorRT(types.ModuleType):
-    """A fake ``tensorrt`` whose engines compute :func:`model_function` on input "x" into output "y".
+    """A fake ``tensorrt`` whose engines compute :func:`model_function` on their one input into output "y".
 
     A subclass runs another model by overriding :meth:`io_names`,
     :meth:`output_shape` and :meth:`compute`; the plan records the ONNX path
@@ -137,15 +137,17 @@ class FakeTensorRT(types.ModuleType):
     """
 
     def io_names(self, plan) -> tuple[list[str], list[str]]:
-        """(inputs, outputs) of the engine built as ``plan``."""
-        return ["x"], ["y"]
+        """(inputs, outputs) of the engine built as ``plan``: the parsed network's input (ONNX files name it
+        ``x``, UVDoc ``input``), one output."""
+        return list(plan.get("inputs") or ["x"])[:1], ["y"]
 
     def output_shape(self, plan, name, input_shapes) -> list[int]:
-        n, _, h, w = input_shapes["x"]
+        n, _, h, w = input_shapes[self.io_names(plan)[0][0]]
         return [n, 1, h, w]
 
     def compute(self, plan, feed) -> dict:
-        y = model_function(feed["x"], fp16=plan["fp16"], broken_fp16=self.broken_fp16 and plan["fp16"])
+        x = feed[self.io_names(plan)[0][0]]
+        y = model_function(x, fp16=plan["fp16"], broken_fp16=self.broken_fp16 and plan["fp16"])
         return {"y": y}
 
     def __init__(self, version="10.9.0.34", with_fp16_flag=True):
