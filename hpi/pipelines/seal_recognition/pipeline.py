@@ -102,8 +102,9 @@ class SealRecognitionPipeline(Pipeline):
     @classmethod
     def startup_slots(cls, config: SealRecognitionConfig) -> list[tuple[str, ...]]:
         slots = [("seal_ocr", "text_detection"), ("seal_ocr", "text_recognition")]
-        if config.use_doc_preprocessor and config.doc_preprocessor.use_doc_orientation_classify:
-            slots.append(("doc_preprocessor", "doc_orientation"))
+        if config.use_doc_preprocessor:
+            slots += [("doc_preprocessor", *path) for path in DocPreprocessorPipeline.startup_slots(
+                config.doc_preprocessor)]
         return slots
 
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> _Call:
