@@ -95,8 +95,21 @@ class Pipeline:
     # -- creation -----------------------------------------------------------------------------------------
     @classmethod
     def apply_overrides(cls, data: dict, overrides: Mapping[str, Any]) -> dict:
-        """``create_pipeline``'s keyword overrides written into the raw config mapping."""
-        return apply_overrides(data, cls.params, overrides)
+        """``create_pipeline``'s keyword overrides written into the raw config mapping.
+
+        PaddleOCR's constructor rule for pipelines that nest the doc preprocessor: giving
+        ``use_doc_orientation_classify`` or ``use_doc_unwarping`` (and not ``use_doc_preprocessor``)
+        runs the preprocessor when either of them is on.
+        """
+        data = apply_overrides(data, cls.params, overrides)
+        given = {k for k, v in overrides.items() if v is not None}
+        if ("doc_preprocessor" in cls.subpipelines and any(p.name == "use_doc_preprocessor" for p in cls.params)
+                and "use_doc_preprocessor" not in given
+                and given & {"use_doc_orientation_classify", "use_doc_unwarping"}):
+            doc = (data.get("SubPipelines") or {}).get("DocPreprocessor") or {}
+            data = {**data, "use_doc_preprocessor": bool(
+                doc.get("use_doc_orientation_classify", True) or doc.get("use_doc_unwarping", False))}
+        return data
 
     @classmethod
     def startup_slots(cls, config: PipelineConfig) -> list[tuple[str, ...]]:

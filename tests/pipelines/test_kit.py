@@ -107,3 +107,16 @@ def test_config_round_trip_of_every_default_config():
         cls = pipeline_class(name).config_class
         config = cls.from_dict(load_pipeline_config(name))
         assert cls.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize("name", ["OCR", "table_recognition", "seal_recognition", "layout_parsing"])
+def test_doc_flags_at_creation_turn_the_doc_preprocessor_on(name):
+    # PaddleOCR's constructor rule, the same in every pipeline that nests the doc preprocessor.
+    from hpi.pipelines import load_config
+
+    _, config = load_config(name, overrides={"use_doc_orientation_classify": True})
+    assert config.use_doc_preprocessor is True
+    _, config = load_config(name, overrides={"use_doc_orientation_classify": False, "use_doc_unwarping": False})
+    assert config.use_doc_preprocessor is False
+    _, config = load_config(name, overrides={"use_doc_preprocessor": False, "use_doc_unwarping": True})
+    assert config.use_doc_preprocessor is False  # given explicitly: kept

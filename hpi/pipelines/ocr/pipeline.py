@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -88,17 +88,6 @@ class OCRPipeline(Pipeline):
     }
     subpipelines = {"doc_preprocessor": (DocPreprocessorPipeline, "doc_preprocessor")}
     doc_preprocessor: DocPreprocessorPipeline
-
-    @classmethod
-    def apply_overrides(cls, data: dict, overrides: Mapping[str, Any]) -> dict:
-        data = super().apply_overrides(data, overrides)
-        given = {k for k, v in overrides.items() if v is not None}
-        if "use_doc_preprocessor" not in given and given & {"use_doc_orientation_classify", "use_doc_unwarping"}:
-            # PaddleOCR's constructor flags: the doc preprocessor runs when either is on.
-            doc = (data.get("SubPipelines") or {}).get("DocPreprocessor") or {}
-            data = {**data, "use_doc_preprocessor": bool(
-                doc.get("use_doc_orientation_classify", True) or doc.get("use_doc_unwarping", False))}
-        return data
 
     @classmethod
     def startup_slots(cls, config: OCRConfig) -> list[tuple[str, ...]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -88,16 +88,6 @@ class SealRecognitionPipeline(Pipeline):
         if config.use_layout_detection:
             log.info("Seal regions are found by ink colour (%s): no layout model with a 'seal' class has weights "
                      "on PyPI.", SEAL_REGIONS_MODEL)
-
-    @classmethod
-    def apply_overrides(cls, data: dict, overrides: Mapping[str, Any]) -> dict:
-        data = super().apply_overrides(data, overrides)
-        given = {k for k, v in overrides.items() if v is not None}
-        if "use_doc_preprocessor" not in given and given & {"use_doc_orientation_classify", "use_doc_unwarping"}:
-            doc = (data.get("SubPipelines") or {}).get("DocPreprocessor") or {}
-            data = {**data, "use_doc_preprocessor": bool(
-                doc.get("use_doc_orientation_classify", True) or doc.get("use_doc_unwarping", False))}
-        return data
 
     @classmethod
     def startup_slots(cls, config: SealRecognitionConfig) -> list[tuple[str, ...]]:
