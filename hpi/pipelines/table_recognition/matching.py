@@ -14,26 +14,24 @@ import numpy as np
 from ... import kernels
 
 
+def _overlaps(rec_boxes: np.ndarray, region: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(x overlap, y overlap) in px of each OCR box with ``region`` (negative: the gap between them)."""
+    boxes = np.asarray(rec_boxes).reshape(-1, 4)
+    x1, y1, x2, y2 = region
+    return (np.minimum(x2, boxes[:, 2]) - np.maximum(x1, boxes[:, 0]),
+            np.minimum(y2, boxes[:, 3]) - np.maximum(y1, boxes[:, 1]))
+
+
 def overlapping_lines(rec_boxes: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
     """Indices of the OCR boxes that overlap ``region`` by more than 3 px in x and in y (PaddleX)."""
-    boxes = np.asarray(rec_boxes).reshape(-1, 4)
-    if not len(boxes):
-        return np.zeros(0, np.int64)
-    x1, y1, x2, y2 = region
-    width = np.minimum(x2, boxes[:, 2]) - np.maximum(x1, boxes[:, 0])
-    height = np.minimum(y2, boxes[:, 3]) - np.maximum(y1, boxes[:, 1])
-    return np.nonzero((width > 3) & (height > 3))[0]
+    width, height = _overlaps(rec_boxes, region)
+    return np.nonzero((width > 3) & (height > 3))[0].astype(np.int64)
 
 
 def neighbour_lines(rec_boxes: np.ndarray, region: tuple[int, int, int, int]) -> np.ndarray:
     """Indices of the OCR lines just above a table (PaddleX's ``get_neighbor_boxes_idx``: its caption)."""
-    boxes = np.asarray(rec_boxes).reshape(-1, 4)
-    if not len(boxes):
-        return np.zeros(0, np.int64)
-    x1, y1, x2, y2 = region
-    width = np.minimum(x2, boxes[:, 2]) - np.maximum(x1, boxes[:, 0])
-    height = np.minimum(y2, boxes[:, 3]) - np.maximum(y1, boxes[:, 1])
-    return np.nonzero((width > 0) & (height < 3) & (height > -15))[0]
+    width, height = _overlaps(rec_boxes, region)
+    return np.nonzero((width > 0) & (height < 3) & (height > -15))[0].astype(np.int64)
 
 
 def cell_boxes_on_page(polygons: np.ndarray, offset: tuple[int, int], page_hw: tuple[int, int]) -> np.ndarray:
