@@ -1,4 +1,4 @@
-"""hpi vs RapidOCR 1.4.4 (rapidocr_onnxruntime, same PP-OCRv4 models) on a rendered set with exact ground truth.
+"""hpi vs RapidOCR (1.4.4 with PP-OCRv4, or 3.x with PP-OCRv6_small: same models as hpi) on a rendered set with exact ground truth.
 
 Run (writes the images, then the JSON report and prints a table)::
 
@@ -443,11 +443,13 @@ def format_report(report: dict) -> str:
         ("peak RSS (MB)", f"{hpi['peak_rss_mb']:.0f}", f"{rapid['peak_rss_mb']:.0f}"),
         ("engine init (ms)", f"{hpi['init_ms']:.0f}", f"{rapid['init_ms']:.0f}"),
     ]
+    rapid_info = rapid.get("info") or {}
+    rapid_label = "RapidOCR " + str(rapid_info.get("rapidocr") or rapid_info.get("rapidocr_onnxruntime") or "")
     out = [f"{report['images']} images, {report['lines']} lines, min of {report['repeat']} interleaved repeats",
            f"speed ratio hpi / RapidOCR: {report['speed_ratio']:.2f}x  "
            + "(" + ", ".join(f"{c} {v:.2f}x" for c, v in report["speed_ratio_by_category"].items()) + ")",
            f"first pass (every image new to both engines): {report['first_pass_speed_ratio']:.2f}x",
-           "", f"| {'':<42} | {'hpi':>18} | {'RapidOCR 1.4.4':>18} |", f"|{'-' * 44}|{'-' * 20}|{'-' * 20}|"]
+           "", f"| {'':<42} | {'hpi':>18} | {rapid_label:>18} |", f"|{'-' * 44}|{'-' * 20}|{'-' * 20}|"]
     out += [f"| {a:<42} | {b:>18} | {c:>18} |" for a, b, c in rows]
     out.append("")
     out.append(f"{'category':<10}" + "".join(f"{e + ' ' + k:>16}" for e in ("hpi", "rapid") for k in ("ms", "acc", "CER")))

@@ -158,7 +158,8 @@ _add(
             InputRule(
                 "x",
                 (None, 3, 48, None),
-                typical_shapes=((6, 3, 48, 320), (1, 3, 48, 320)),
+                # Batches of 6 at short, longer and page-long line widths, and one line (timed in turn).
+                typical_shapes=((6, 3, 48, 320), (6, 3, 48, 640), (3, 3, 48, 1280), (1, 3, 48, 320)),
                 min_shape=(1, 3, 48, 32),
                 opt_shape=(6, 3, 48, 320),
                 max_shape=(16, 3, 48, 3200),

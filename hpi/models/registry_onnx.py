@@ -34,8 +34,10 @@ def _det_rule(opt: int = 736) -> InputRule:
 
 
 def _rec_rule() -> InputRule:
-    # inference.yml: [1,3,48,160] … [1,3,48,320] … [8,3,48,3200]; batches of 6 as the pipeline runs them.
-    return InputRule("x", (None, 3, 48, None), typical_shapes=((6, 3, 48, 320), (1, 3, 48, 320)),
+    # inference.yml: [1,3,48,160] … [1,3,48,320] … [8,3,48,3200]. Typical: batches of 6 as the pipeline runs
+    # them, at the widths of short and longer lines and of a page's long lines, and a single line.
+    return InputRule("x", (None, 3, 48, None),
+                     typical_shapes=((6, 3, 48, 320), (6, 3, 48, 640), (3, 3, 48, 1280), (1, 3, 48, 320)),
                      min_shape=(1, 3, 48, 32), opt_shape=(6, 3, 48, 320), max_shape=(16, 3, 48, 3200))
 
 

@@ -31,7 +31,7 @@ from ..base import default_threads
 log = logging.getLogger(__name__)
 
 # Bump when the measuring method changes: old decisions are then measured again.
-SELECTION_VERSION = 1
+SELECTION_VERSION = 2  # 2: shapes timed in turn, not one shape repeated
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """Measuring candidates: timed trials on the model's typical shapes, checked against reference outputs.
 
 Measuring is bounded: one warm-up run per shape (whose output is the
-correctness check), then two rounds, interleaved across candidates, of
-timed runs per shape (two for det/rec, more for models that take a
-millisecond, about 60 ms of work per round); the time of a backend is the
-sum over shapes of the minimum. A candidate is dropped after a round once it
+correctness check), then two rounds, interleaved across candidates, each
+a few passes over the shapes in turn (two for det/rec, more for models
+that take a millisecond, about 60 ms of work per shape and round), so that
+consecutive runs change shape as in a pipeline; the time of a backend is
+the sum over shapes of the minimum. A candidate is dropped after a round once it
 is 3x slower than the best, and no second round starts after
 ``HPI_MEASURE_BUDGET_S`` seconds (default 8).
 
@@ -112,20 +113,26 @@ def measure_candidates(
 
         phases["check_s"] = time.perf_counter() - started - phases["reference_s"]
         # Phase 2: timed rounds, interleaved across candidates so that other work on the machine
-        # skews them alike. Within a round each candidate runs each shape RUNS_PER_ROUND times back
-        # to back: the first run right after another backend is often 2-4x slow (threads waking,
-        # caches cold), the minimum is what the backend does in steady use.
+        # skews them alike. Within a round each candidate passes over its shapes in turn, several
+        # times: the first run right after another backend is often 2-4x slow (threads waking,
+        # caches cold), and the minimum per shape is what the backend does in steady use. Steady
+        # use of a dynamic-shape model means a new shape on most calls (rec batches of varying
+        # width), which costs some backends more than others: measured on a 2-core AVX2 machine,
+        # OpenVINO 22% and ONNX Runtime 10% over repeating one shape, enough to flip the choice
+        # (HPI_HOME/decisions records the per-shape times). Passing over the shapes in turn puts
+        # that cost into every timed run.
         alive = [t for t in trials if t.status == "measured"]
         for round_index in range(ROUNDS):
             if round_index > 0 and time.perf_counter() - started > budget_s:
                 break
             for trial in alive:
                 try:
-                    for shape, feed in zip(shapes, feeds):
-                        name = trial.runner.input_names[0]
-                        # Cheap models get more runs: a 0.5 ms run is easily hit by a context switch.
-                        runs = int(TARGET_ROUND_MS / max(trial.warm_ms.get(shape, 1.0), 0.01))
-                        for _ in range(min(MAX_RUNS_PER_ROUND, max(RUNS_PER_ROUND, runs))):
+                    name = trial.runner.input_names[0]
+                    # Cheap models get more passes: a 0.5 ms run is easily hit by a context switch.
+                    pass_ms = sum(trial.warm_ms.get(shape, 1.0) for shape in shapes) / len(shapes)
+                    passes = min(MAX_RUNS_PER_ROUND, max(RUNS_PER_ROUND, int(TARGET_ROUND_MS / max(pass_ms, 0.01))))
+                    for _ in range(passes):
+                        for shape, feed in zip(shapes, feeds):
                             t0 = time.perf_counter()
                             trial.runner.infer({name: feed})
                             elapsed = (time.perf_counter() - t0) * 1e3
