@@ -48,15 +48,6 @@ def worker(paths: list[str], rounds: int) -> None:
     print(json.dumps(out))
 
 
-def _iou(a, b) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rapid-python", help="python of a venv with rapid_layout==0.3.0")
@@ -71,7 +62,7 @@ def main() -> None:
     import cv2
 
     from hpi import create_pipeline
-    from layout_rendering import render_page
+    from layout_rendering import iou, render_page
 
     pages = {"page_table_figure": render_page(0).image, "page_tables": render_page(1, table=(8, 3)).image,
              "page_text": render_page(4, paragraphs=(6, 6, 6), table=None, figure=False).image}
@@ -110,7 +101,7 @@ def main() -> None:
                      "boxes": len(boxes[key][name])}
             reference = boxes["rapid_layout"].get(name)
             if reference and key != "rapid_layout":
-                found = sum(any(b["label"] == r["label"] and _iou(b["coordinate"], r["coordinate"]) >= 0.7
+                found = sum(any(b["label"] == r["label"] and iou(b["coordinate"], r["coordinate"]) >= 0.7
                                 for b in boxes[key][name]) for r in reference)
                 entry["rapid_layout_boxes_found"] = f"{found}/{len(reference)}"
             results[f"{key}/{name}"] = entry

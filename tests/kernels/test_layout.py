@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hpi.errors import InputError
-from layout_rendering import blank_page, render_page
+from layout_rendering import blank_page, iou, render_page
 
 from .conftest import requires_compiled
 
@@ -65,7 +65,7 @@ def test_rows_are_nms_output_in_image_pixels(kernels, layout_outputs):
         own = rows[classes == cls, 2:]
         for i in range(len(own)):
             for j in range(i + 1, len(own)):
-                assert _iou(own[i], own[j]) <= 0.6 + 1e-6
+                assert iou(own[i], own[j]) <= 0.6 + 1e-6
 
 
 def test_scale_follows_the_image_size(kernels, layout_outputs):
@@ -110,11 +110,3 @@ def test_bad_outputs_are_clear_errors(kernels, layout_outputs):
     with pytest.raises(InputError, match="positive sizes"):
         kernels.picodet_decode(scores, boxes, INPUT_HW, (0, 10))
 
-
-def _iou(a, b) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
