@@ -254,3 +254,26 @@ def test_rec_batches_are_capped_bucketed_and_put_back_in_order():
     # keep their width when resized to height 48).
     expected = [characters[1 + min(w // 48, len(characters) - 2)] for w in widths]
     assert [text for text, _ in results] == expected
+
+
+# --------------------------------------------------------------------------- serving_ceiling.py
+
+
+def test_serving_ceiling_report(tmp_path):
+    """The ceiling script runs the real pipeline and its bounds follow from its own measurements."""
+    out = tmp_path / "ceiling.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "serving_ceiling.py"), "--images", "1", "--rounds", "1",
+         "--batches", "1,2", "--widths", "320", "--from-batch", "1", "--json", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    busy = report["single_stream"]["cores_busy"]
+    assert 0 < busy <= report["machine"]["cores"] + 0.2  # process time over wall time
+    assert set(report["rec_ms_per_row"]) == {"1x320", "2x320"} and set(report["det_ms_per_page"]) == {"1", "2"}
+    assert all(v > 0 for v in report["rec_ms_per_row"].values())
+    rows = report["rec_ms_per_row"]
+    assert report["bound_from_batching_rec"]["320"] == pytest.approx(rows["1x320"] / min(rows.values()), rel=0.01)
+    assert report["bound_on_concurrency_speedup"] == pytest.approx(
+        report["bound_from_idle_cores"] * report["bound_from_batching_rec"]["320"], rel=0.01)
