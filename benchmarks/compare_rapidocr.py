@@ -300,21 +300,17 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _iou(a, b) -> float:
-    x1, y1, x2, y2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def score_image(truth: list[dict], predicted: list[dict], min_iou: float = 0.3) -> dict:
     """Exact lines, edit distance and ground-truth characters for one image, plus the misread lines."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from rendering import iou
+
     exact = errors = chars = 0
     misread = []
     for line in truth:
         gt = normalize(line["text"])
         chars += len(gt)
-        overlaps = [_iou(line["box"], p["box"]) for p in predicted]
+        overlaps = [iou(line["box"], p["box"]) for p in predicted]
         best = max(range(len(predicted)), key=overlaps.__getitem__) if predicted else None
         got = normalize(predicted[best]["text"]) if best is not None and overlaps[best] >= min_iou else ""
         distance = edit_distance(gt, got)

@@ -21,7 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from compare_rapidocr import _iou, build_set, edit_distance  # noqa: E402
+from compare_rapidocr import build_set, edit_distance  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests"))
+from rendering import iou  # noqa: E402
 
 V6 = {"text_detection_model_name": "PP-OCRv6_small_det", "text_recognition_model_name": "PP-OCRv6_small_rec"}
 CANDIDATES = {
@@ -53,7 +56,7 @@ def score(records: list[dict], results: dict) -> dict:
         used: set[int] = set()
         for line in record["lines"]:
             lines += 1
-            overlaps = [_iou(line["box"], b) for b in boxes]
+            overlaps = [iou(line["box"], b) for b in boxes]
             best = max(range(len(boxes)), key=overlaps.__getitem__) if boxes else None
             text = got[best]["text"] if best is not None and overlaps[best] >= 0.3 else ""
             if best is not None and overlaps[best] >= 0.5 and best not in used:

@@ -26,6 +26,15 @@ CJK_FONT_GLOBS = (
 )
 
 
+def iou(a, b) -> float:
+    """Intersection over union of two axis-aligned boxes [x1, y1, x2, y2]."""
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 @lru_cache(maxsize=None)
 def latin_fonts() -> tuple[str, ...]:
     return tuple(p for g in LATIN_FONT_GLOBS for p in glob.glob(g))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rendering import RenderedImage
+from rendering import RenderedImage, iou
 
 
 @pytest.fixture(scope="session")
@@ -15,14 +15,6 @@ def ocr_pipeline():
     pipeline = create_pipeline("OCR", device="cpu", use_textline_orientation=True)
     yield pipeline
     pipeline.close()
-
-
-def _iou(a, b) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0, x2 - x1) * max(0, y2 - y1)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def normalize_text(text: str) -> str:
@@ -41,7 +33,7 @@ def match_lines(result, rendered: RenderedImage, min_iou: float = 0.3):
     found = exact = 0
     mismatches = []
     for line in rendered.lines:
-        scores = [_iou(line.box, box) for box in boxes]
+        scores = [iou(line.box, box) for box in boxes]
         if not scores or max(scores) < min_iou:
             mismatches.append((line.text, None))
             continue
