@@ -200,13 +200,18 @@ class Pipeline:
         ``"report"`` overrides this). ``params``: the pipeline's per-call
         parameters (PaddleX's names); ``None`` means the config's value.
         """
-        if on_error not in (None, "raise", "report"):
-            raise ConfigError(f"on_error is {on_error!r}; use 'raise' or 'report'.")
-        call = self.prepare_call(resolve_call(self.config, self.params, params),
-                                 given_call_params(self.params, params))
-        return self._predict_items(input, on_error, call)
+        return self._predict_items(input, on_error, self.call_for(params))
+
+    def call_for(self, params: dict[str, Any]) -> Any:
+        """The settings of one ``predict(**params)`` call: checked, the config's value for each one not given."""
+        return self.prepare_call(resolve_call(self.config, self.params, params), given_call_params(self.params, params))
 
     def _predict_items(self, input: Any, on_error: str | None, call: Any) -> Iterator:
+        if on_error not in (None, "raise", "report"):
+            raise ConfigError(f"on_error is {on_error!r}; use 'raise' or 'report'.")
+        return self._items(input, on_error, call)
+
+    def _items(self, input: Any, on_error: str | None, call: Any) -> Iterator:
         items, is_batch = iter_items(input)
         mode = on_error or ("report" if is_batch else "raise")
         for item in items:

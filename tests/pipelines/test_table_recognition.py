@@ -156,9 +156,70 @@ def test_a_page_without_ocr_text_still_gives_the_structure(table_pipeline):
     assert "<table>" in table.pred_html
 
 
-def test_use_ocr_model_false_is_refused_with_the_way_out(table_pipeline, tables):
-    with pytest.raises(ConfigError, match="recognize_tables"):
-        next(iter(table_pipeline.predict(tables["ruled 4x3"].image, use_ocr_model=False)))
+def test_use_ocr_model_false_needs_the_ocr_result(table_pipeline, tables):
+    with pytest.raises(ConfigError, match="overall_ocr_res"):
+        table_pipeline.predict(tables["ruled 4x3"].image, use_ocr_model=False)
+
+
+def test_given_ocr_and_layout_results_are_used_instead_of_the_models(table_pipeline, page_results, monkeypatch):
+    """PaddleX's predict(overall_ocr_res=..., layout_det_res=...): the same tables as one full run, from an
+    earlier run's results, as hpi objects or as their saved JSON; neither OCR nor layout runs again."""
+    page, full = page_results["table"]
+    ocr, layout = full.overall_ocr_res, full.layout_det_res
+    from hpi.results.base import to_jsonable
+
+    saved = json.loads(json.dumps(to_jsonable(full.json["res"])))  # what save_to_json wrote, read back
+    as_json = {"overall_ocr_res": saved["overall_ocr_res"], "layout_det_res": {"res": saved["layout_det_res"]}}
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model ran although its result was given")
+
+    monkeypatch.setattr(table_pipeline.general_ocr, "predict_item", no_model)
+    monkeypatch.setattr(table_pipeline.predictor("layout_detection"), "predict", no_model)
+    for given in ({"overall_ocr_res": ocr, "layout_det_res": layout}, as_json):
+        [result] = list(table_pipeline.predict(page.image, use_ocr_model=False, **given))
+        assert [t.pred_html for t in result.table_res_list] == [t.pred_html for t in full.table_res_list]
+        assert result.json["res"]["overall_ocr_res"]["rec_texts"] == full.json["res"]["overall_ocr_res"]["rec_texts"]
+        assert to_jsonable(result.json["res"]["layout_det_res"]["boxes"]) == saved["layout_det_res"]["boxes"]
+        assert result.model_settings["use_ocr_model"] is False and result.model_settings["use_layout_detection"] is False
+        assert set(result.img) >= {"layout_det_res", "ocr_res_img"}  # pictures drawn on this page
+    # PaddleX's rec_boxes alone (no polygons) are enough to fill the cells.
+    boxes_only = {k: v for k, v in as_json["overall_ocr_res"].items() if k != "rec_polys"}
+    [result] = list(table_pipeline.predict(page.image, overall_ocr_res=boxes_only, layout_det_res=layout))
+    assert [t.pred_html for t in result.table_res_list] == [t.pred_html for t in full.table_res_list]
+
+
+def test_given_results_are_checked(table_pipeline, page_results):
+    page, full = page_results["table"]
+    ocr = full.overall_ocr_res
+    image = page.image
+    with pytest.raises(ConfigError, match="use_ocr_model=True"):
+        table_pipeline.predict(image, use_ocr_model=True, overall_ocr_res=ocr)
+    with pytest.raises(ConfigError, match="use_layout_detection=True"):
+        table_pipeline.predict(image, use_layout_detection=True, layout_det_res=full.layout_det_res)
+    with pytest.raises(ConfigError, match="one image"):
+        table_pipeline.predict([image, image], overall_ocr_res=ocr)
+    with pytest.raises(ConfigError, match="rec_scores"):
+        table_pipeline.predict(image, overall_ocr_res={"rec_texts": ["a"], "rec_polys": [[[0, 0], [1, 0], [1, 1], [0, 1]]]})
+    with pytest.raises(ConfigError, match="one of each per line"):
+        table_pipeline.predict(image, overall_ocr_res={"rec_texts": ["a", "b"], "rec_scores": [1.0],
+                                                       "rec_boxes": [[0, 0, 5, 5]]})
+    with pytest.raises(ConfigError, match="OCRResult"):
+        table_pipeline.predict(image, overall_ocr_res="ocr.json")
+    with pytest.raises(ConfigError, match="coordinate"):
+        table_pipeline.predict(image, overall_ocr_res=ocr, layout_det_res={"boxes": [{"label": "table"}]})
+
+
+def test_given_results_refuse_a_second_page(table_pipeline, page_results, tmp_path):
+    import cv2
+
+    page, full = page_results["table"]
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(tmp_path / name), page.image)
+    results = list(table_pipeline.predict(str(tmp_path), overall_ocr_res=full.overall_ocr_res,
+                                          layout_det_res=full.layout_det_res))
+    assert len(results[0].table_res_list) == 1  # the first image is this result's
+    assert "describe one image" in str(results[1].error)  # the second is reported, not given the first's text
 
 
 def test_paddlex_default_yaml_names_the_missing_weights(tmp_path):

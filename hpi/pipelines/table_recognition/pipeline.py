@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
-from typing import Any, NamedTuple
+from typing import Any, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
@@ -41,7 +42,7 @@ PARAMS = (
           "classify the page orientation (0/90/180/270) and turn it upright", call=True),
     Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curved page", call=True),
     Param("use_layout_detection", ("use_layout_detection",), "find table regions by layout detection", call=True),
-    Param("use_ocr_model", ("use_ocr_model",), "run OCR on the page (False needs an OCR result: recognize_tables)",
+    Param("use_ocr_model", ("use_ocr_model",), "run OCR on the page (False: predict's overall_ocr_res is used)",
           call=True),
     Param("text_det_limit_side_len", (*_DET, "limit_side_len"), "detection resize: side length limit", call=True),
     Param("text_det_limit_type", (*_DET, "limit_type"), "min: short side ≥ limit; max: long side ≤ limit", call=True),
@@ -73,6 +74,8 @@ class TableCall(NamedTuple):
     ocr: Any  # the GeneralOCR sub-pipeline's call
     use_ocr_results_with_table_cells: bool = False
     cell_sort_by_y_projection: bool = False
+    overall_ocr_res: OCRResult | None = None  # given to predict: used instead of running OCR
+    layout_det_res: LayoutDetectionResult | None = None  # given to predict: its table boxes are the regions
 
 
 class TableRecognitionPipeline(Pipeline):
@@ -113,18 +116,51 @@ class TableRecognitionPipeline(Pipeline):
         else:  # PaddleX: naming either switch decides whether the preprocessor runs
             runs = bool(orientation) or bool(unwarping)
         doc_settings = self.doc_preprocessor.model_settings(orientation, unwarping) if runs else None
-        if not params["use_ocr_model"]:
-            raise ConfigError(
-                "use_ocr_model=False needs the page's OCR result (PaddleX's overall_ocr_res), which predict does "
-                "not take; run OCR yourself and call TableRecognitionPipeline.recognize_tables(image, table_boxes, "
-                "ocr_result), or leave use_ocr_model on."
-            )
         ocr_values = {name: params[name] for name in _OCR_CALL if name in given}
         ocr_call = self.general_ocr.prepare_call(
             resolve_call(self.general_ocr.config, self.general_ocr.params, ocr_values),
             given_call_params(self.general_ocr.params, ocr_values))
-        return TableCall(doc_settings, bool(params["use_layout_detection"]), True, ocr_call,
+        return TableCall(doc_settings, bool(params["use_layout_detection"]), bool(params["use_ocr_model"]), ocr_call,
                          bool(params["use_ocr_results_with_table_cells"]), bool(params["cell_sort_by_y_projection"]))
+
+    def predict(self, input: Any, on_error: str | None = None, overall_ocr_res: Any = None,
+                layout_det_res: Any = None, **params) -> Iterator:
+        """PaddleX's ``predict``, with its ``overall_ocr_res`` and ``layout_det_res``.
+
+        ``overall_ocr_res``: this image's OCR result from an earlier run (hpi's
+        :class:`~hpi.results.OCRResult`, or a mapping with PaddleX's ``rec_texts``,
+        ``rec_scores`` and ``rec_polys`` or ``rec_boxes``, such as a result's saved
+        JSON): its lines fill the cells and OCR does not run (PaddleX's
+        ``use_ocr_model=False``). ``layout_det_res``: this image's layout result
+        (hpi's :class:`~hpi.results.layout.LayoutDetectionResult`, or a mapping with
+        ``boxes`` of ``label`` and ``coordinate``): its ``table`` boxes are the
+        regions and layout detection does not run. Both describe one image, so
+        the input must be one image. Naming ``use_ocr_model=True`` or
+        ``use_layout_detection=True`` alongside them is refused, as in PaddleX.
+        """
+        call = self.call_for(params)
+        if overall_ocr_res is None and layout_det_res is None:
+            if not call.use_ocr_model:
+                raise ConfigError("use_ocr_model=False needs this image's OCR result: pass overall_ocr_res=<the "
+                                  "OCR pipeline's result for it>, or leave use_ocr_model on.")
+            return self._predict_items(input, on_error, call)
+        if isinstance(input, (list, tuple)) and len(input) != 1:
+            raise ConfigError(f"overall_ocr_res / layout_det_res describe one image, but the input holds {len(input)}; "
+                              "call predict once per image with that image's results.")
+        given: dict[str, Any] = {}
+        if overall_ocr_res is not None:
+            if params.get("use_ocr_model") is True:
+                raise ConfigError("overall_ocr_res is given and use_ocr_model=True: use one of them (PaddleX: set "
+                                  "use_ocr_model=False to use a given OCR result).")
+            given.update(use_ocr_model=False, overall_ocr_res=_as_ocr_result(overall_ocr_res))
+        elif not call.use_ocr_model:
+            raise ConfigError("use_ocr_model=False needs this image's OCR result: pass overall_ocr_res too.")
+        if layout_det_res is not None:
+            if params.get("use_layout_detection") is True:
+                raise ConfigError("layout_det_res is given and use_layout_detection=True: use one of them (PaddleX: "
+                                  "set use_layout_detection=False to use a given layout result).")
+            given.update(use_layout_detection=False, layout_det_res=_as_layout_result(layout_det_res))
+        return self._predict_items(input, on_error, call._replace(**given))
 
     def default_call(self) -> TableCall:
         """The call with every parameter at its config value (what :meth:`recognize_tables` uses by default)."""
@@ -137,10 +173,27 @@ class TableRecognitionPipeline(Pipeline):
         if call.doc_settings is not None:
             doc_res = self.doc_preprocessor.process(item.image, call.doc_settings, times, item)
             image = doc_res.output_img
-        ocr_res = self.general_ocr.predict_item(InputItem(item.input_path, item.page_index, image, index=item.index),
-                                                call.ocr)
-        layout_det_res = None
-        if call.use_layout_detection:
+        if item.index > 0 and (call.overall_ocr_res is not None or call.layout_det_res is not None):
+            raise ConfigError(f"{item.input_path or item.stem}: overall_ocr_res / layout_det_res describe one image, "
+                              "and this input holds more (a directory or a multi-page file); call predict once per "
+                              "image with that image's results.")
+        if call.use_ocr_model:
+            ocr_res = self.general_ocr.predict_item(
+                InputItem(item.input_path, item.page_index, image, index=item.index), call.ocr)
+            ocr_timings = {f"ocr.{k}": v for k, v in ocr_res.timings_ms.items()}
+        else:
+            ocr_res, ocr_timings = call.overall_ocr_res, {}
+            if ocr_res.image is None:  # built here from a mapping: its picture is this page's
+                ocr_res = copy.copy(ocr_res)
+                ocr_res.image = image
+        layout_det_res = call.layout_det_res
+        if layout_det_res is not None:
+            regions = [box["coordinate"] for box in layout_det_res.boxes if str(box["label"]).lower() == "table"]
+            if layout_det_res.input_img is None:
+                layout_det_res = copy.copy(layout_det_res)
+                layout_det_res.input_img = image
+            tables = self.recognize_tables(image, regions, ocr_res, call, times, find_neighbours=True, skip_tiny=True)
+        elif call.use_layout_detection:
             boxes = self.predictor("layout_detection").predict(image, times)
             layout_det_res = LayoutDetectionResult(input_path=item.input_path, page_index=item.page_index,
                                                    input_img=image, boxes=boxes, stem=item.stem)
@@ -152,7 +205,7 @@ class TableRecognitionPipeline(Pipeline):
             height, width = image.shape[:2]
             tables = self.recognize_tables(image, [[0, 0, width, height]], ocr_res, call, times,
                                            find_neighbours=False)
-        timings = {**times.as_ms(), **{f"ocr.{k}": v for k, v in ocr_res.timings_ms.items()}}
+        timings = {**times.as_ms(), **ocr_timings}
         return TableRecognitionResult(
             input_path=item.input_path, page_index=item.page_index, image=image,
             model_settings={"use_doc_preprocessor": call.doc_settings is not None,
@@ -238,6 +291,73 @@ class TableRecognitionPipeline(Pipeline):
             result = self.general_ocr.predict_item(InputItem(None, None, cell), ocr_call)
             texts.append("".join(result.rec_texts))
         return texts
+
+
+def _as_ocr_result(value: Any) -> OCRResult:
+    """``overall_ocr_res`` as an :class:`OCRResult` (its picture is set per page when it has none)."""
+    if isinstance(value, OCRResult):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"overall_ocr_res is a {type(value).__name__}; give this image's OCR result: hpi's "
+                          "OCRResult (create_pipeline('OCR').predict(image)), or a mapping with PaddleX's rec_texts, "
+                          "rec_scores and rec_polys or rec_boxes (a result's saved JSON).")
+    data = value["res"] if isinstance(value.get("res"), Mapping) else value
+    missing = [key for key in ("rec_texts", "rec_scores") if key not in data]
+    if "rec_polys" not in data and "rec_boxes" not in data:
+        missing.append("rec_polys or rec_boxes")
+    if missing:
+        raise ConfigError(f"overall_ocr_res has no {', '.join(missing)}; give PaddleX's OCR result keys "
+                          "(rec_texts, rec_scores, rec_polys or rec_boxes), one entry per line.")
+    texts = [str(text) for text in data["rec_texts"]]
+    try:
+        scores = [float(score) for score in data["rec_scores"]]
+        if data.get("rec_polys") is not None:
+            polys = np.asarray(data["rec_polys"], np.float64).reshape(-1, 4, 2)
+        else:
+            x1, y1, x2, y2 = np.asarray(data["rec_boxes"], np.float64).reshape(-1, 4).T
+            polys = np.stack([np.stack([x1, y1], 1), np.stack([x2, y1], 1), np.stack([x2, y2], 1),
+                              np.stack([x1, y2], 1)], 1)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"overall_ocr_res: rec_scores must be numbers and rec_polys 4 points (or rec_boxes "
+                          f"x1, y1, x2, y2) per line ({exc}).") from None
+    if not len(texts) == len(scores) == len(polys):
+        raise ConfigError(f"overall_ocr_res has {len(texts)} rec_texts, {len(scores)} rec_scores and {len(polys)} "
+                          "boxes; give one of each per line.")
+    polys = np.rint(polys).astype(np.int32)
+    return OCRResult(
+        input_path=data.get("input_path"), page_index=data.get("page_index"), image=None,
+        model_settings=dict(data.get("model_settings") or {}),
+        dt_polys=np.asarray(data.get("dt_polys", polys)), text_det_params=dict(data.get("text_det_params") or {}),
+        text_type=str(data.get("text_type", "general")),
+        textline_orientation_angles=list(data.get("textline_orientation_angles", [-1] * len(texts))),
+        text_rec_score_thresh=float(data.get("text_rec_score_thresh", 0.0)),
+        rec_texts=texts, rec_scores=scores, rec_polys=polys, stem="overall_ocr_res",
+    )
+
+
+def _as_layout_result(value: Any) -> LayoutDetectionResult:
+    """``layout_det_res`` as a :class:`LayoutDetectionResult` (its picture is set per page when it has none)."""
+    if isinstance(value, LayoutDetectionResult):
+        return value
+    data = value["res"] if isinstance(value, Mapping) and isinstance(value.get("res"), Mapping) else value
+    boxes = data.get("boxes") if isinstance(data, Mapping) else None
+    if not isinstance(boxes, (list, tuple)):
+        raise ConfigError(f"layout_det_res is a {type(value).__name__} without boxes; give this image's layout result: "
+                          "hpi's LayoutDetectionResult, or a mapping with PaddleX's boxes "
+                          "[{label, coordinate: [x1, y1, x2, y2]}, ...].")
+    checked = []
+    for index, box in enumerate(boxes):
+        try:
+            coordinate = [float(v) for v in box["coordinate"]][:4]
+            if len(coordinate) != 4:
+                raise ValueError("4 numbers needed")
+            checked.append({"cls_id": box.get("cls_id", -1), "label": str(box["label"]),
+                            "score": float(box.get("score", 1.0)), "coordinate": coordinate})
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"layout_det_res box {index} is {box!r}: each box needs a label and a coordinate "
+                              f"[x1, y1, x2, y2] ({exc}).") from None
+    return LayoutDetectionResult(input_path=data.get("input_path"), page_index=data.get("page_index"),
+                                 input_img=None, boxes=checked, stem="layout_det_res")
 
 
 __all__ = ["TableCall", "TableRecognitionPipeline"]
