@@ -134,7 +134,8 @@ def main() -> None:
         "command": " ".join(["python", *sys.argv]),
         "machine": {**cpu_identity(), "platform": platform.platform(),
                     "load_average_before": [round(x, 2) for x in load_before]},
-        "backends": {slot: pipeline.predictor(slot).runner.describe() for slot in ("text_detection", "text_recognition")},
+        "backends": {slot: pipeline.predictor(slot).runner.describe()
+                     for slot in ("text_detection", "text_recognition")},
         "single_stream": busy,
         "rec_ms_per_row": rec_ms,
         "det_ms_per_page": det_ms,

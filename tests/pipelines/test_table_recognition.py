@@ -181,7 +181,8 @@ def test_given_ocr_and_layout_results_are_used_instead_of_the_models(table_pipel
         assert [t.pred_html for t in result.table_res_list] == [t.pred_html for t in full.table_res_list]
         assert result.json["res"]["overall_ocr_res"]["rec_texts"] == full.json["res"]["overall_ocr_res"]["rec_texts"]
         assert to_jsonable(result.json["res"]["layout_det_res"]["boxes"]) == saved["layout_det_res"]["boxes"]
-        assert result.model_settings["use_ocr_model"] is False and result.model_settings["use_layout_detection"] is False
+        settings = result.model_settings
+        assert settings["use_ocr_model"] is False and settings["use_layout_detection"] is False
         assert set(result.img) >= {"layout_det_res", "ocr_res_img"}  # pictures drawn on this page
     # PaddleX's rec_boxes alone (no polygons) are enough to fill the cells.
     boxes_only = {k: v for k, v in as_json["overall_ocr_res"].items() if k != "rec_polys"}
@@ -200,7 +201,8 @@ def test_given_results_are_checked(table_pipeline, page_results):
     with pytest.raises(ConfigError, match="one image"):
         table_pipeline.predict([image, image], overall_ocr_res=ocr)
     with pytest.raises(ConfigError, match="rec_scores"):
-        table_pipeline.predict(image, overall_ocr_res={"rec_texts": ["a"], "rec_polys": [[[0, 0], [1, 0], [1, 1], [0, 1]]]})
+        table_pipeline.predict(image, overall_ocr_res={"rec_texts": ["a"], "rec_polys": [[[0, 0], [1, 0], [1, 1], [0, 1]]],
+                                                       "rec_scores": None})
     with pytest.raises(ConfigError, match="one of each per line"):
         table_pipeline.predict(image, overall_ocr_res={"rec_texts": ["a", "b"], "rec_scores": [1.0],
                                                        "rec_boxes": [[0, 0, 5, 5]]})

@@ -298,12 +298,12 @@ def _as_ocr_result(value: Any) -> OCRResult:
     if isinstance(value, OCRResult):
         return value
     if not isinstance(value, Mapping):
-        raise ConfigError(f"overall_ocr_res is a {type(value).__name__}; give this image's OCR result: hpi's "
+        raise ConfigError(f"overall_ocr_res is of type {type(value).__name__}; give this image's OCR result: hpi's "
                           "OCRResult (create_pipeline('OCR').predict(image)), or a mapping with PaddleX's rec_texts, "
                           "rec_scores and rec_polys or rec_boxes (a result's saved JSON).")
     data = value["res"] if isinstance(value.get("res"), Mapping) else value
-    missing = [key for key in ("rec_texts", "rec_scores") if key not in data]
-    if "rec_polys" not in data and "rec_boxes" not in data:
+    missing = [key for key in ("rec_texts", "rec_scores") if data.get(key) is None]
+    if data.get("rec_polys") is None and data.get("rec_boxes") is None:
         missing.append("rec_polys or rec_boxes")
     if missing:
         raise ConfigError(f"overall_ocr_res has no {', '.join(missing)}; give PaddleX's OCR result keys "
@@ -327,7 +327,8 @@ def _as_ocr_result(value: Any) -> OCRResult:
     return OCRResult(
         input_path=data.get("input_path"), page_index=data.get("page_index"), image=None,
         model_settings=dict(data.get("model_settings") or {}),
-        dt_polys=np.asarray(data.get("dt_polys", polys)), text_det_params=dict(data.get("text_det_params") or {}),
+        dt_polys=data.get("dt_polys", polys),  # reported as given (only the JSON shows it)
+        text_det_params=dict(data.get("text_det_params") or {}),
         text_type=str(data.get("text_type", "general")),
         textline_orientation_angles=list(data.get("textline_orientation_angles", [-1] * len(texts))),
         text_rec_score_thresh=float(data.get("text_rec_score_thresh", 0.0)),
@@ -342,8 +343,8 @@ def _as_layout_result(value: Any) -> LayoutDetectionResult:
     data = value["res"] if isinstance(value, Mapping) and isinstance(value.get("res"), Mapping) else value
     boxes = data.get("boxes") if isinstance(data, Mapping) else None
     if not isinstance(boxes, (list, tuple)):
-        raise ConfigError(f"layout_det_res is a {type(value).__name__} without boxes; give this image's layout result: "
-                          "hpi's LayoutDetectionResult, or a mapping with PaddleX's boxes "
+        raise ConfigError(f"layout_det_res (of type {type(value).__name__}) has no boxes; give this image's layout "
+                          "result: hpi's LayoutDetectionResult, or a mapping with PaddleX's boxes "
                           "[{label, coordinate: [x1, y1, x2, y2]}, ...].")
     checked = []
     for index, box in enumerate(boxes):
