@@ -23,4 +23,14 @@ def create_pipeline(pipeline: str = "OCR", device: str | None = None, **kwargs):
     return _create(pipeline, device=device, **kwargs)
 
 
-__all__ = ["create_pipeline", "__version__"]
+def create_model(model_name: str | None = None, model_dir=None, device: str | None = None, **kwargs):
+    """PaddleX's single-model API: one module's model by name (``"PP-OCRv6_small_det"``) or ``model_dir``.
+
+    See :func:`hpi.pipelines.single_model.create_model` for the arguments.
+    """
+    from .pipelines.single_model import create_model as _create
+
+    return _create(model_name, model_dir, device=device, **kwargs)
+
+
+__all__ = ["create_model", "create_pipeline", "__version__"]

@@ -49,7 +49,9 @@ class TextlineClassifier(Predictor):
             for crop in batch
         ])
 
-    def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES) -> tuple[list[int], list[float]]:
+    def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES,
+                apply_thresh: bool = True) -> tuple[list[int], list[float]]:
+        """(label, score) per crop; ``apply_thresh=False``: the model's top class even below ``cls_thresh``."""
         labels: list[int] = []
         scores: list[float] = []
         for start in range(0, len(crops), self.batch_size):
@@ -61,6 +63,6 @@ class TextlineClassifier(Predictor):
                 for row in out:
                     label = int(row.argmax())
                     score = float(row[label])
-                    labels.append(label if label == 0 or score > self.cls_thresh else 0)
+                    labels.append(label if label == 0 or score > self.cls_thresh or not apply_thresh else 0)
                     scores.append(score)
         return labels, scores
