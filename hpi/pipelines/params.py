@@ -17,7 +17,7 @@ in the pipeline's config classes). From that:
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..config import ConfigBase, check_value, set_path
@@ -69,6 +69,13 @@ HPI_PARAMS = (
     Param("threads", ("hpi_config", "threads"), "CPU threads per model (default: all cores)"),
     Param("measure", ("hpi_config", "measure"), "measure the installed backends once per model and machine"),
 )
+
+
+def nested_params(params: Sequence[Param], prefix: tuple[str, ...], names: Iterable[str]) -> tuple[Param, ...]:
+    """A sub-pipeline's parameters ``names`` as a parent pipeline declares them: the same names, help and
+    roles, their paths under ``prefix`` (``("SubPipelines", "GeneralOCR")``) in the parent's YAML."""
+    by_name = {p.name: p for p in params}
+    return tuple(replace(by_name[name], path=(*prefix, *by_name[name].path)) for name in names)
 
 
 def init_params(params: Sequence[Param]) -> dict[str, Param]:

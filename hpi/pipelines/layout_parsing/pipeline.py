@@ -25,7 +25,7 @@ from ..base import ModelSlot, Pipeline
 from ..doc_preprocessor import DocPreprocessorPipeline
 from ..layout_detection.pipeline import LAYOUT_PARAMS, layout_call
 from ..ocr import OCRPipeline
-from ..params import Param, given_call_params, resolve_call
+from ..params import Param, given_call_params, nested_params, resolve_call
 from ..seal_recognition import SealRecognitionPipeline
 from ..seal_recognition.regions import find_seal_regions
 from ..table_recognition import TableRecognitionPipeline
@@ -35,8 +35,6 @@ from .config import FORMULA_REFUSED, LayoutParsingConfig
 
 _DOC = ("SubPipelines", "DocPreprocessor")
 _OCR = ("SubPipelines", "GeneralOCR")
-_DET = (*_OCR, "SubModules", "TextDetection")
-_REC = (*_OCR, "SubModules", "TextRecognition")
 _TABLE = ("SubPipelines", "TableRecognition", "SubModules", "TableStructureRecognition")
 _SEAL_OCR = ("SubPipelines", "SealRecognition", "SubPipelines", "SealOCR")
 _SEAL_DET = (*_SEAL_OCR, "SubModules", "TextDetection")
@@ -61,13 +59,7 @@ PARAMS = (
     Param("use_formula_recognition", ("use_formula_recognition",), "recognise formulas (not supported)", call=True,
           unsupported="formula recognition: no formula model has weights on PyPI"),
     *LAYOUT_PARAMS,
-    Param("text_det_limit_side_len", (*_DET, "limit_side_len"), "detection resize: side length limit", call=True),
-    Param("text_det_limit_type", (*_DET, "limit_type"), "min: short side ≥ limit; max: long side ≤ limit",
-          call=True),
-    Param("text_det_thresh", (*_DET, "thresh"), "DB pixel threshold", call=True),
-    Param("text_det_box_thresh", (*_DET, "box_thresh"), "minimum mean score of a kept box", call=True),
-    Param("text_det_unclip_ratio", (*_DET, "unclip_ratio"), "how far boxes grow around the text", call=True),
-    Param("text_rec_score_thresh", (*_REC, "score_thresh"), "drop lines scored below this", call=True),
+    *nested_params(OCRPipeline.params, _OCR, _OCR_CALL[1:]),  # the text_det_* and text_rec_score_thresh
     Param("seal_det_limit_side_len", (*_SEAL_DET, "limit_side_len"), "seal detection resize: side length limit",
           call=True),
     Param("seal_det_limit_type", (*_SEAL_DET, "limit_type"), "min or max", call=True),
@@ -75,11 +67,9 @@ PARAMS = (
     Param("seal_det_box_thresh", (*_SEAL_DET, "box_thresh"), "minimum mean score of a kept seal polygon", call=True),
     Param("seal_det_unclip_ratio", (*_SEAL_DET, "unclip_ratio"), "how far seal polygons grow", call=True),
     Param("seal_rec_score_thresh", (*_SEAL_REC, "score_thresh"), "drop seal lines scored below this", call=True),
-    Param("text_detection_model_name", (*_DET, "model_name"), "text detection model (registry name)"),
-    Param("text_detection_model_dir", (*_DET, "model_dir"), "your PaddleX det model dir or .onnx file"),
-    Param("text_recognition_model_name", (*_REC, "model_name"), "text recognition model (registry name)"),
-    Param("text_recognition_model_dir", (*_REC, "model_dir"), "your PaddleX rec model dir or .onnx file"),
-    Param("text_recognition_batch_size", (*_REC, "batch_size"), "lines per recognition batch"),
+    *nested_params(OCRPipeline.params, _OCR, ("text_detection_model_name", "text_detection_model_dir",
+                                              "text_recognition_model_name", "text_recognition_model_dir",
+                                              "text_recognition_batch_size")),
     Param("table_structure_recognition_model_name", (*_TABLE, "model_name"), "table structure model"),
     Param("table_structure_recognition_model_dir", (*_TABLE, "model_dir"), "your PaddleX table model dir"),
     Param("seal_text_detection_model_name", (*_SEAL_DET, "model_name"), "seal text detection model"),

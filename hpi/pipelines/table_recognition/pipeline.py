@@ -20,7 +20,7 @@ from ...timing import NULL_TIMES, StageTimes
 from ..base import ModelSlot, Pipeline
 from ..doc_preprocessor import DocPreprocessorPipeline
 from ..ocr import OCRPipeline
-from ..params import Param, given_call_params, resolve_call
+from ..params import Param, given_call_params, nested_params, resolve_call
 from . import matching
 from .config import TableRecognitionConfig
 
@@ -28,13 +28,13 @@ log = logging.getLogger(__name__)
 
 _DOC = ("SubPipelines", "DocPreprocessor")
 _OCR = ("SubPipelines", "GeneralOCR")
-_DET = (*_OCR, "SubModules", "TextDetection")
-_REC = (*_OCR, "SubModules", "TextRecognition")
 _LAYOUT = ("SubModules", "LayoutDetection")
 _TABLE = ("SubModules", "TableStructureRecognition")
 # The OCR sub-pipeline's per-call parameters that PaddleX's table_recognition passes through.
 _OCR_CALL = ("text_det_limit_side_len", "text_det_limit_type", "text_det_thresh", "text_det_box_thresh",
              "text_det_unclip_ratio", "text_rec_score_thresh")
+_OCR_MODELS = ("text_detection_model_name", "text_detection_model_dir", "text_recognition_model_name",
+               "text_recognition_model_dir")
 
 PARAMS = (
     Param("use_doc_preprocessor", ("use_doc_preprocessor",), "run the document preprocessor first"),
@@ -44,12 +44,7 @@ PARAMS = (
     Param("use_layout_detection", ("use_layout_detection",), "find table regions by layout detection", call=True),
     Param("use_ocr_model", ("use_ocr_model",), "run OCR on the page (False: predict's overall_ocr_res is used)",
           call=True),
-    Param("text_det_limit_side_len", (*_DET, "limit_side_len"), "detection resize: side length limit", call=True),
-    Param("text_det_limit_type", (*_DET, "limit_type"), "min: short side ≥ limit; max: long side ≤ limit", call=True),
-    Param("text_det_thresh", (*_DET, "thresh"), "DB pixel threshold", call=True),
-    Param("text_det_box_thresh", (*_DET, "box_thresh"), "minimum mean score of a kept box", call=True),
-    Param("text_det_unclip_ratio", (*_DET, "unclip_ratio"), "how far boxes grow around the text", call=True),
-    Param("text_rec_score_thresh", (*_REC, "score_thresh"), "drop lines scored below this", call=True),
+    *nested_params(OCRPipeline.params, _OCR, _OCR_CALL),
     Param("use_ocr_results_with_table_cells", (), "OCR each cell crop instead of matching page lines",
           init=False, call=True, annotation=bool, default=False),
     Param("cell_sort_by_y_projection", (), "order a cell's lines by vertical overlap, then x",
@@ -58,10 +53,7 @@ PARAMS = (
     Param("layout_detection_model_dir", (*_LAYOUT, "model_dir"), "your PaddleX layout model dir or .onnx file"),
     Param("table_structure_recognition_model_name", (*_TABLE, "model_name"), "table structure model (SLANet_plus)"),
     Param("table_structure_recognition_model_dir", (*_TABLE, "model_dir"), "your PaddleX table model dir or .onnx"),
-    Param("text_detection_model_name", (*_DET, "model_name"), "text detection model (registry name)"),
-    Param("text_detection_model_dir", (*_DET, "model_dir"), "your PaddleX det model dir or .onnx file"),
-    Param("text_recognition_model_name", (*_REC, "model_name"), "text recognition model (registry name)"),
-    Param("text_recognition_model_dir", (*_REC, "model_dir"), "your PaddleX rec model dir or .onnx file"),
+    *nested_params(OCRPipeline.params, _OCR, _OCR_MODELS),
 )
 
 
