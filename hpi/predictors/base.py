@@ -7,8 +7,20 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..backends.base import Runner
+from ..errors import InputError
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
+
+
+def check_page(image: Any, task: str, min_side: int = 1) -> None:
+    """Refuse, naming ``task``, anything but an H×W×3 uint8 BGR image with sides of ``min_side`` px or more."""
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InputError(f"{task} expects an H×W×3 uint8 BGR image, got shape {getattr(image, 'shape', None)} "
+                         f"{getattr(image, 'dtype', type(image).__name__)}.")
+    height, width = image.shape[:2]
+    if min(height, width) < min_side:
+        needed = "a non-empty image" if min_side == 1 else f"a page of at least {min_side}×{min_side} pixels"
+        raise InputError(f"{task} needs {needed}, got {height}×{width}.")
 
 
 class Predictor:

@@ -24,7 +24,7 @@ from ..backends.base import Runner
 from ..errors import BackendError, InputError
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor
+from .base import Predictor, check_page
 
 RESIZE_SHORT = 256
 
@@ -56,15 +56,7 @@ class DocOrientationClassifier(Predictor):
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         """One BGR uint8 H×W×3 page → a 1×3×224×224 float32 tensor (RGB, as PaddleX reads it)."""
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            shape = getattr(image, "shape", None)
-            raise InputError(
-                f"Document orientation expects an H×W×3 uint8 BGR image, got shape {shape} "
-                f"{getattr(image, 'dtype', type(image).__name__)}."
-            )
-        height, width = image.shape[:2]
-        if min(height, width) < 1:
-            raise InputError(f"Document orientation got an empty image ({height}×{width}).")
+        check_page(image, "Document orientation")
         return kernels.classify_preprocess(
             image, self.resize_short, self.crop_size, self.spec.mean, self.spec.std, self.spec.scale, rgb=True,
         )

@@ -25,10 +25,10 @@ import numpy as np
 
 from .. import _deps, kernels
 from ..backends.base import Runner
-from ..errors import BackendError, InputError
+from ..errors import BackendError
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor
+from .base import Predictor, check_page
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +75,7 @@ class DocUnwarper(Predictor):
 
     @staticmethod
     def _check(image: np.ndarray) -> None:
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise InputError(
-                f"Document unwarping expects an H×W×3 uint8 BGR image, got shape {getattr(image, 'shape', None)} "
-                f"{getattr(image, 'dtype', type(image).__name__)}."
-            )
-        if min(image.shape[:2]) < 2:
-            raise InputError(f"Document unwarping needs a page of at least 2×2 pixels, got {image.shape[:2]}.")
+        check_page(image, "Document unwarping", min_side=2)
 
     def predict_grid(self, image: np.ndarray, times: StageTimes = NULL_TIMES) -> np.ndarray:
         """The model's 2×gh×gw sampling grid for one BGR page (grid models only)."""

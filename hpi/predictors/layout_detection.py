@@ -28,10 +28,10 @@ import numpy as np
 
 from .. import kernels
 from ..backends.base import Runner
-from ..errors import BackendError, InputError
+from ..errors import BackendError
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor
+from .base import Predictor, check_page
 from .layout_rules import (
     apply_layout_rules, check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
 )
@@ -89,13 +89,7 @@ class LayoutDetector(Predictor):
     # -- steps --------------------------------------------------------------------------------------------
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         """One BGR uint8 page → the model's 1×3×H×W float32 input (RGB, as PaddleX reads it)."""
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise InputError(
-                f"Layout detection expects an H×W×3 uint8 BGR image, got shape {getattr(image, 'shape', None)} "
-                f"{getattr(image, 'dtype', type(image).__name__)}."
-            )
-        if min(image.shape[:2]) < 1:
-            raise InputError(f"Layout detection got an empty image ({image.shape[0]}×{image.shape[1]}).")
+        check_page(image, "Layout detection")
         height, width = self.input_hw
         resized = cv2.resize(image, (width, height), interpolation=self.interp)
         # Already at the target size: the kernel only normalises (and turns BGR into RGB).
