@@ -364,6 +364,8 @@ def default_config_path(pipeline_name: str) -> Path:
 def load_yaml(path: str | Path) -> dict:
     import yaml
 
+    from . import yaml_safe
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -372,9 +374,11 @@ def load_yaml(path: str | Path) -> dict:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not a text (UTF-8) YAML file: {exc.reason}.") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml_safe.load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    except yaml_safe.YAMLBombError as exc:
+        raise ConfigError(f"{path} is refused: {exc}. A pipeline config never needs that; write it out.") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must contain a YAML mapping (pipeline_name: ..., SubModules: ...).")
     return data

@@ -5,7 +5,6 @@ Part of :mod:`hpi.inputs`, which decodes what :func:`fetch_url` returns like a f
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import time
@@ -47,20 +46,18 @@ class ResponseTooLarge(InputError):
 
 
 def env_number(name: str, default, kind: type, what: str):
-    """The positive, finite ``kind`` (int or float) in environment variable ``name``; ``default`` if unset."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
+    """The positive, finite ``kind`` (int or float) in environment variable ``name``; ``default`` if unset
+    (:func:`hpi.env.env_number`, its error as an :class:`InputError`)."""
+    from .env import env_number as read
+    from .errors import ConfigError
+
     try:
-        number = kind(value)
-    except ValueError:
-        number = None
-    if number is None or not math.isfinite(number) or number <= 0:
-        raise InputError(f"{name} must be {what}, got {value!r}.")
-    return number
+        return read(name, default, kind, what)
+    except ConfigError:
+        raise InputError(f"{name} must be {what}, got {os.environ.get(name, '').strip()!r}.") from None
 
 
-def _redirect_handler():
+def redirect_handler():
     import urllib.request
     from urllib.parse import urlsplit
 
@@ -114,7 +111,7 @@ def fetch_url(url: str, *, timeout: float | None = None, max_bytes: int | None =
     request = urllib.request.Request(url, headers={
         "User-Agent": f"hpi/{__version__}", "Accept": "image/*, application/pdf;q=0.9, */*;q=0.5",
     })
-    opener = urllib.request.build_opener(_redirect_handler())
+    opener = urllib.request.build_opener(redirect_handler())
     try:
         # urllib's timeout bounds each connect and read; the deadline bounds the whole download.
         with opener.open(request, timeout=timeout) as response:

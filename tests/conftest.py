@@ -11,6 +11,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+# No test reaches a model host: models come from the shipped wheels, or from the servers and cache trees
+# the store tests make (they set these themselves). Subprocesses (CLI, servers) inherit both.
+os.environ["HPI_MODEL_SOURCE"] = "none"
+os.environ.pop("HPI_MODEL_MIRROR", None)
+# Nor a PaddleX cache that happens to be on the machine.
+_EMPTY_PADDLEX_HOME = Path(__file__).resolve().parent.parent / ".pytest_cache" / "empty-paddlex-home"
+os.environ["PADDLE_PDX_CACHE_HOME"] = str(_EMPTY_PADDLEX_HOME)
+
 
 @pytest.fixture(scope="session")
 def det_model():

@@ -42,10 +42,15 @@ def _number(value: Any, where: str) -> float:
 def read_yaml(path: Path) -> dict:
     import yaml
 
+    from .. import yaml_safe
+
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = yaml_safe.load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ModelError(f"{path} cannot be read as a PaddleX inference.yml ({exc}).") from None
+    except yaml_safe.YAMLBombError as exc:
+        raise ModelError(f"{path} is refused: {exc}. PaddleX writes no such inference.yml; the model directory "
+                         "is damaged or hostile. Export the model again, or take the file from its source.") from None
     if not isinstance(data, dict):
         raise ModelError(f"{path} is not a PaddleX inference.yml (a YAML mapping with Global/PreProcess/PostProcess).")
     return data

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..cache import combine_digests, sha256_file, sha256_files
 from ..errors import ModelError
-from . import inference_yml, onnx_fp32
+from . import inference_yml, onnx_fp32, store
 from .artifacts import ModelArtifacts
 from .fetch import model_digests, model_files
 from .registry import MODELS, ModelSpec, get_model_spec
@@ -63,12 +63,17 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
         return ModelArtifacts(ref, content_hash, spec, paddle_files=paddle, extra_files=extra)
 
     path = Path(ref).expanduser()
+    if not path.exists() and isinstance(ref, str) and store.is_model_name(ref):
+        # Any PaddleX model by name: PaddleX's cache, hpi's cache, or fetched.
+        try:
+            path = store.official_model_dir(ref)
+        except ModelError as exc:
+            known = ", ".join(name for name, s in MODELS.items() if s.status != "reference")
+            raise ModelError(f"Model {ref!r} is neither a known model name nor an existing path. {exc}\n"
+                             f"hpi ships: {known}.") from None
     if not path.exists():
-        known = ", ".join(name for name, s in MODELS.items() if s.status != "reference")
-        raise ModelError(
-            f"Model {str(ref)!r} is neither a known model name nor an existing path. "
-            f"Known models: {known}; or give a PaddleX model directory or an .onnx file."
-        )
+        raise ModelError(f"Model {str(ref)!r} is neither a known model name nor an existing path; give a model "
+                         "name, a PaddleX model directory or an .onnx file.")
     if path.is_file():
         if path.suffix.lower() != ".onnx":
             raise ModelError(f"{path} is a file but not an .onnx model; give an .onnx file or a model directory.")

@@ -59,6 +59,12 @@ class TaskInfo:
     probe_upside_down: bool = False
     profile_recipe: str = "by_shape"
     description: str = ""
+    # PaddleX's side: the module name its pipeline YAMLs give the task (``module_name``), the PaddleX module
+    # whose model list (paddlex/modules/<module>/model_list.py, recorded in hpi.models.catalog) holds the
+    # task's models, and which of that list's models are this task (empty: every one no other row names).
+    paddlex_module: str = ""
+    paddlex_model_list: str = ""
+    model_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.probe not in PROBES:
@@ -82,22 +88,42 @@ _ORIENTATION = TaskInfo(
     profile_recipe="batch", description="whole-page orientation classes (0/90/180/270)",
 )
 
+# PaddleX 3.7.2's layout models: its object_detection predictor serves them, with the layout rules.
+_LAYOUT_MODELS = (
+    "PicoDet_layout_CDLA", "PicoDet_layout_1x", "PicoDet_layout_1x_table", "PicoDet-S_layout_3cls",
+    "PicoDet-S_layout_17cls", "PicoDet-L_layout_3cls", "PicoDet-L_layout_17cls", "RT-DETR-H_layout_3cls",
+    "RT-DETR-H_layout_17cls", "PP-DocLayout-S", "PP-DocLayout-M", "PP-DocLayout-L", "PP-DocLayout_plus-L",
+    "PP-DocBlockLayout",
+)
+
 TASKS: dict[str, TaskInfo] = {
     row.name: row
     for row in (
-        _DETECTION,
-        replace(_DETECTION, name="seal_text_detection", description="DB detection of curved seal text"),
+        replace(_DETECTION, paddlex_module="text_detection", paddlex_model_list="text_detection"),
+        # PaddleX's text_detection CURVE_MODELS.
+        replace(_DETECTION, name="seal_text_detection", description="DB detection of curved seal text",
+                paddlex_module="seal_text_detection", paddlex_model_list="text_detection",
+                model_names=("PP-OCRv4_mobile_seal_det", "PP-OCRv4_server_seal_det")),
         TaskInfo(
             "text_recognition", agreement.parity_max_abs, agreement.low_precision_lines, agreement.guard_recognition,
             probe="line", profile_recipe="width_buckets", description="CTC text recognition of line crops",
+            paddlex_module="text_recognition", paddlex_model_list="text_recognition",
         ),
         replace(_ORIENTATION, name="textline_orientation", probe="line", probe_upside_down=True,
-                description="text line orientation classes (0/180)"),
-        _ORIENTATION,
-        replace(GENERIC, name="layout_detection", description="layout boxes (raw detection head outputs)"),
-        replace(GENERIC, name="table_structure_recognition", description="table structure tokens and cell boxes"),
+                description="text line orientation classes (0/180)", paddlex_module="textline_orientation",
+                paddlex_model_list="image_classification",
+                model_names=("PP-LCNet_x0_25_textline_ori", "PP-LCNet_x1_0_textline_ori",
+                             "PP-OCRv2_mobile_textline_ori")),
+        replace(_ORIENTATION, paddlex_module="doc_text_orientation", paddlex_model_list="image_classification",
+                model_names=("PP-LCNet_x1_0_doc_ori",)),
+        replace(GENERIC, name="layout_detection", description="layout boxes (raw detection head outputs)",
+                paddlex_module="layout_detection", paddlex_model_list="object_detection", model_names=_LAYOUT_MODELS),
+        replace(GENERIC, name="table_structure_recognition", description="table structure tokens and cell boxes",
+                paddlex_module="table_structure_recognition", paddlex_model_list="table_recognition",
+                model_names=("SLANet", "SLANet_plus")),
         replace(GENERIC, name="image_unwarping", probe="page",
-                description="document unwarping (UVDoc: a coarse sampling grid over the page)"),
+                description="document unwarping (UVDoc: a coarse sampling grid over the page)",
+                paddlex_module="image_unwarping", paddlex_model_list="image_unwarping"),
     )
 }
 
@@ -125,9 +151,26 @@ def get_task(name: str | None) -> TaskInfo:
     return GENERIC
 
 
+def task_for_model(name: str) -> TaskInfo | None:
+    """The task of a model named ``name``: hpi's registry, else PaddleX's model lists (the row that names
+    the model, else the catch-all row of the PaddleX module listing it); None when no row has it."""
+    from . import catalog
+    from .registry import MODELS
+
+    if name in MODELS:
+        return get_task(MODELS[name].task)
+    for row in TASKS.values():
+        if name in row.model_names:
+            return row
+    listed_in = catalog.paddlex_module(name)
+    if listed_in is None:
+        return None
+    return next((row for row in TASKS.values() if row.paddlex_model_list == listed_in and not row.model_names), None)
+
+
 def task_of(spec) -> TaskInfo:
     """The row for a :class:`~hpi.models.registry.ModelSpec` (generic when ``spec`` is None)."""
     return get_task(getattr(spec, "task", None))
 
 
-__all__ = ["GENERIC", "TASKS", "TaskInfo", "get_task", "task_of"]
+__all__ = ["GENERIC", "TASKS", "TaskInfo", "get_task", "task_for_model", "task_of"]

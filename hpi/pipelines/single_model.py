@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..config import submodule
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..inputs import InputItem
-from ..models import inference_yml
+from ..models import catalog, inference_yml
 from ..models.registry import MODELS
+from ..models.tasks import task_for_model
 from ..predictors.doc_orientation import DocOrientationClassifier
 from ..predictors.doc_unwarping import DocUnwarper
 from ..predictors.table_structure import TableStructureRecognizer
@@ -238,15 +239,11 @@ TASK_MODELS: dict[str, type[Pipeline]] = {
     "image_unwarping": UnwarpingModel,
     "layout_detection": LayoutDetectionModel,
 }
-# A PaddleX model name hpi has no weights for still names its task (for the model_dir route and the error).
-_NAME_TASKS = (("_seal_det", "seal_text_detection"), ("_textline_ori", "textline_orientation"),
-               ("_doc_ori", "doc_orientation"), ("_det", "text_detection"), ("_rec", "text_recognition"),
-               ("layout", "layout_detection"), ("SLANe", "table_structure_recognition"),
-               ("UVDoc", "image_unwarping"))
-
-
 def task_of(model_name: str | None, model_dir: str | Path | None) -> tuple[str, str | None]:
-    """(registry task, model name) of a model given by name and/or directory (its inference.yml names it)."""
+    """(registry task, model name) of a model given by name and/or directory (its inference.yml names it).
+
+    The task comes from the model's name: hpi's registry, else PaddleX's model list
+    (:func:`hpi.models.tasks.task_for_model`)."""
     if model_name is None and model_dir is not None:
         yml = Path(model_dir) / "inference.yml"
         model_name = inference_yml.model_name(yml) if yml.is_file() else None
@@ -255,15 +252,15 @@ def task_of(model_name: str | None, model_dir: str | Path | None) -> tuple[str, 
                               "(e.g. create_model('PP-OCRv6_small_det', model_dir=...)).")
     if model_name is None:
         raise ConfigError("create_model needs a model_name (e.g. 'PP-OCRv6_small_det') or a model_dir.")
-    spec = MODELS.get(model_name)
-    if spec is not None and spec.task in TASK_MODELS:
-        return spec.task, model_name
-    task = next((task for part, task in _NAME_TASKS if part in model_name), None)
-    if task is None:
-        known = sorted(n for n, s in MODELS.items() if s.task in TASK_MODELS and s.status == "used")
-        raise ConfigError(f"create_model: no task known for model {model_name!r}. hpi runs these models: "
-                          f"{', '.join(known)}; a PaddleX model directory of one of their tasks works with model_dir.")
-    return task, model_name
+    row = task_for_model(model_name)
+    if row is not None and row.name in TASK_MODELS:
+        return row.name, model_name
+    known = sorted(n for n, s in MODELS.items() if s.task in TASK_MODELS and s.status == "used")
+    module = catalog.paddlex_module(model_name)
+    what = (f"PaddleX's {module} model {model_name!r}: hpi does not run that module yet" if module else
+            f"no task known for model {model_name!r}{did_you_mean(model_name, catalog.paddlex_models())}")
+    raise ConfigError(f"create_model: {what}. hpi runs the modules of these models: {', '.join(known)}; a "
+                      "PaddleX model directory of one of their tasks works with model_dir.")
 
 
 def create_model(model_name: str | None = None, model_dir: str | Path | None = None, device: str | None = None,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hpi import create_model, create_pipeline
-from hpi.errors import ConfigError
+from hpi.errors import ConfigError, ModelError
 from rendering import latin_fonts, render_lines, render_single_line
 
 TEXTS = ["Invoice No. 2026-1125", "Total due: 1,680.00 EUR", "Thank you for your business"]
@@ -164,10 +164,12 @@ def test_files_errors_and_batches(page, tmp_path, capsys):
 
 
 def test_model_errors(tmp_path):
-    with pytest.raises(ConfigError, match="model_dir"):
-        create_model("PP-OCRv6_medium_det")  # a PaddleX model without weights on PyPI: the way out is named
-    with pytest.raises(ConfigError, match="PP-OCRv6_small_det"):
-        create_model("ResNet50")  # no task known: the models hpi runs are listed
+    with pytest.raises(ModelError, match="model_dir"):
+        create_model("PP-OCRv6_medium_det")  # a PaddleX model not on disk, offline: the way out is named
+    with pytest.raises(ConfigError, match="PaddleX's image_classification model 'ResNet50'.*PP-OCRv6_small_det"):
+        create_model("ResNet50")  # a module hpi does not run yet: the models hpi runs are listed
+    with pytest.raises(ConfigError, match="PaddleX's object_detection model 'PP-ShiTuV2_det'"):
+        create_model("PP-ShiTuV2_det")  # PaddleX's model list, not a substring rule, gives the task
     with pytest.raises(ConfigError, match="inference.yml"):
         create_model(model_dir=tmp_path)
     with pytest.raises(ConfigError, match="thresh"):

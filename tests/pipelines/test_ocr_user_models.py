@@ -54,7 +54,7 @@ def test_onnx_file_as_det_model(ocr_pipeline, det_model, page):
 
 def test_unknown_model_name_without_dir_is_a_clear_error():
     from hpi import create_pipeline
-    from hpi.errors import ConfigError
+    from hpi.errors import ModelError
 
-    with pytest.raises(ConfigError, match="No weights for text_recognition model 'PP-OCRv5_server_rec'.*model_dir"):
+    with pytest.raises(ModelError, match="(?s)No weights for text_recognition model 'PP-OCRv5_server_rec'.*model_dir"):
         create_pipeline("OCR", text_recognition_model_name="PP-OCRv5_server_rec")
