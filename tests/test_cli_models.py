@@ -42,9 +42,45 @@ def test_pull_fetches_and_exports_into_an_empty_cache(tmp_hpi_home, capsys):
 
 
 def test_pull_unknown_name_fails_with_the_known_names(capsys):
-    assert main(["models", "pull", "PP-OCRv9_det"]) == 2
+    # Any PaddleX-style name is looked for (offline in the tests: on disk only) and the places are named.
+    assert main(["models", "pull", "PP-OCRv9_det"]) == 1
     err = capsys.readouterr().err
-    assert "unknown model(s) 'PP-OCRv9_det'" in err and "PP-OCRv4_mobile_det" in err and "hpi models list" in err
+    assert "'PP-OCRv9_det'" in err and "could not be found or fetched" in err and "offline" in err
+    # What cannot be a model name is a usage error naming the models hpi ships.
+    assert main(["models", "pull", "../etc"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be model names" in err and "PP-OCRv4_mobile_det" in err and "hpi models list" in err
+
+
+def test_models_list_all_is_paddlex_list_with_what_is_here(tmp_path, monkeypatch, capsys):
+    from model_hosting import stand_in_dir
+
+    from hpi.models import catalog
+
+    stand_in_dir(tmp_path / "official_models" / "PP-OCRv5_server_det", "PP-OCRv5_server_det")
+    monkeypatch.setenv("PADDLE_PDX_CACHE_HOME", str(tmp_path))
+    assert main(["models", "list", "--all"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line for line in out.splitlines()[2:] if line.strip()}
+    assert set(catalog.paddlex_models()) <= set(rows)
+    assert rows["PP-OCRv5_server_det"].split()[1:] == ["text_detection", "text_detection", "in", "PaddleX's",
+                                                        "cache"]
+    assert rows["PP-OCRv6_small_det"].split()[1:4] in (["text_detection", "text_detection", "shipped"],
+                                                        ["text_detection", "text_detection", "shipped,"])
+    assert rows["PP-ShiTuV2_det"].split()[1:] == ["object_detection", "-", "offline", "(HPI_MODEL_SOURCE=none)"]
+    assert f"PaddleX {catalog.paddlex_version()}'s list" in out
+
+
+def test_pull_a_paddlex_model_from_a_mirror(tmp_hpi_home, tmp_path, monkeypatch, capsys):
+    from model_hosting import ModelHost, stand_in_dir, tarball
+
+    name = "PP-OCRv6_medium_det"
+    monkeypatch.delenv("HPI_MODEL_SOURCE")
+    with ModelHost() as host:
+        host.routes[f"/{name}_infer.tar"] = tarball(stand_in_dir(tmp_path / name, name), f"{name}_infer")
+        monkeypatch.setenv("HPI_MODEL_MIRROR", host.url)
+        assert main(["models", "pull", name]) == 0
+    assert f"{name}: ok, ONNX at {tmp_hpi_home / 'official_models' / name / 'inference.onnx'}" in capsys.readouterr().out
 
 
 def test_pull_with_a_bad_checksum_fails_clearly(tmp_hpi_home, monkeypatch, capsys):
