@@ -48,11 +48,23 @@ def prepare_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSp
     if "onnx_fp16" in artifacts.extra_files:
         check_fp16_copy(artifacts)
     if need_onnx and needs_export(artifacts):
-        return export_checked(artifacts)
+        try:
+            return export_checked(artifacts)
+        except ExportError as exc:
+            if not _deps.is_available("paddle"):
+                raise
+            # Paddle Inference runs the original: the model still runs, on that backend only.
+            log.info("Model %s runs on Paddle Inference only: %s", artifacts.name, _first_line(exc))
+            return artifacts
     if artifacts.spec is not None and artifacts.spec.reference_onnx and artifacts.paddle_files is None \
             and isinstance(ref, str) and ref == artifacts.spec.name:
         check_conversion(artifacts)
     return artifacts
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def check_conversion(artifacts: ModelArtifacts) -> dict:

@@ -66,15 +66,24 @@ def export_onnx(artifacts: ModelArtifacts, check: ExportCheck | None = None) -> 
     version = _converter_version()
     key = export_key(artifacts.content_hash, version)
     directory = cache_dir("onnx") / f"{_slug(artifacts.name)}-{key[:16]}"
+    failed = directory.with_name(f"{directory.name}.failed.json")
     meta = _valid_entry(directory, key, warn=False)
     if meta is None:
+        _raise_recorded_failure(failed, key)
         require_writable(
             f"no usable ONNX export of {artifacts.name} is there (onnx/{directory.name}), so it must be exported"
         )
         with file_lock(f"export-{key[:16]}"):
             meta = _valid_entry(directory, key, warn=True)  # another process may have exported it
             if meta is None:
-                meta = _export_into(artifacts, directory, key, version, check)
+                _raise_recorded_failure(failed, key)
+                try:
+                    meta = _export_into(artifacts, directory, key, version, check)
+                except ExportError as exc:
+                    # The same model, converter and opset fail the same way: remembered, not retried.
+                    atomic_write_json(failed, {"key": key, "model": artifacts.name, "paddle2onnx": version,
+                                               "reason": str(exc)})
+                    raise
     else:
         log.debug("Using cached ONNX export of %s (%s)", artifacts.name, directory)
     return ModelArtifacts(
@@ -86,6 +95,14 @@ def export_onnx(artifacts: ModelArtifacts, check: ExportCheck | None = None) -> 
         extra_files=artifacts.extra_files,
         export_meta=meta,
     )
+
+
+def _raise_recorded_failure(path: Path, key: str) -> None:
+    """The :class:`ExportError` of an earlier export of the same key, if one failed."""
+    record = _read_meta(path) if path.exists() else None
+    if record and record.get("key") == key:
+        raise ExportError(f"{record.get('reason', 'the export failed')} (remembered from an earlier try: {path}; "
+                          "delete it to try again)")
 
 
 def _slug(name: str) -> str:
@@ -162,7 +179,11 @@ def _export_into(artifacts: ModelArtifacts, directory: Path, key: str, version: 
         _run_paddle2onnx(model_file, params_file, out_file, work)
         shutil.rmtree(work, ignore_errors=True)
         # Valid ONNX that ONNX Runtime will not run (SLANet-plus's boolean Where): repaired, then checked.
-        repairs = repair_exported(out_file)
+        try:
+            repairs = repair_exported(out_file)
+        except Exception as exc:  # exit 0 proves nothing: a file that is not ONNX at all
+            raise ExportError(f"paddle2onnx wrote a file for {artifacts.name} that ONNX Runtime cannot run: it "
+                              f"is not a readable ONNX model ({type(exc).__name__}: {exc}).") from None
         candidate = ModelArtifacts(
             name=artifacts.name, content_hash=artifacts.content_hash, spec=artifacts.spec,
             onnx_path=out_file, paddle_files=artifacts.paddle_files,
