@@ -46,6 +46,16 @@ class Predictor:
         """The predictor for a pipeline's module config (subclasses read their settings from it)."""
         return cls(runner, spec)
 
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's module result fields for one image (``create_model``): ``module`` is the task's module
+        config with the call's parameters written in. Each task's predictor implements it."""
+        raise NotImplementedError(f"{type(self).__name__} has no single-model (create_model) form")
+
+    def module_defaults(self) -> dict[str, Any]:
+        """The module settings the model's own inference.yml gives (PaddleX's module predictors take those
+        over the pipeline config's), for the ones the caller did not set."""
+        return {}
+
     def run(self, tensor: np.ndarray, times: StageTimes = NULL_TIMES) -> np.ndarray:
         """The model's first output for ``tensor``."""
         with times.stage(f"{self.stage}.model"):

@@ -17,6 +17,8 @@ A page turned 90° counter-clockwise is therefore classified 270.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import kernels
@@ -60,6 +62,11 @@ class DocOrientationClassifier(Predictor):
         return kernels.classify_preprocess(
             image, self.resize_short, self.crop_size, self.spec.mean, self.spec.std, self.spec.scale, rgb=True,
         )
+
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's doc_text_orientation module: ``0``, ``90``, ``180`` or ``270`` for one page."""
+        angle, score = self.predict(image, times)
+        return {"class_ids": [self.angles.index(angle)], "scores": [score], "label_names": [str(angle)]}
 
     def predict(self, image: np.ndarray, times: StageTimes = NULL_TIMES) -> tuple[int, float]:
         with times.stage("doc_ori.pre"):

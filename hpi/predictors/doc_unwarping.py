@@ -91,6 +91,10 @@ class DocUnwarper(Predictor):
             )
         return grid[0]
 
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's image_unwarping module: ``doctr_img``, the page flattened."""
+        return {"doctr_img": self.predict(image, times)}
+
     def predict(self, image: np.ndarray, times: StageTimes = NULL_TIMES) -> np.ndarray:
         """The unwarped page (BGR uint8, the size of ``image``)."""
         if self.input_hw is None:

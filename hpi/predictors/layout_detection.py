@@ -134,6 +134,12 @@ class LayoutDetector(Predictor):
                 "[N, 6] boxes nor PicoDet head outputs (per stride 1×A×classes scores, then 1×A×4·bins boxes). Is "
                 "model_dir a layout detection model?")
 
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's layout_detection module (its ``DetResult``): ``boxes`` with the module's settings."""
+        return {"boxes": self.predict(image, times, threshold=module.threshold, layout_nms=module.layout_nms,
+                                      layout_unclip_ratio=module.layout_unclip_ratio,
+                                      layout_merge_bboxes_mode=module.layout_merge_bboxes_mode)}
+
     def predict(self, image: np.ndarray, times: StageTimes = NULL_TIMES, *, threshold: Any = None,
                 layout_nms: bool | None = None, layout_unclip_ratio: Any = None,
                 layout_merge_bboxes_mode: Any = None) -> list[dict]:

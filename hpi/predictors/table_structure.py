@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,12 @@ class TableStructureRecognizer(Predictor):
                 f"output with 4 or 8 values per step, got {shapes}; the model and its dictionary do not match."
             )
         return probs[0], locs[0]
+
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's table_structure_recognition module: a table image → HTML tokens and cell boxes."""
+        structure = self.predict(image, times)
+        return {"bbox": [list(map(float, box)) for box in structure.bbox], "structure": list(structure.structure),
+                "structure_score": float(structure.structure_score)}
 
     def predict(self, image: np.ndarray, times: StageTimes = NULL_TIMES) -> TableStructure:
         h, w = image.shape[:2]

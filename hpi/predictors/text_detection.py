@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,16 @@ class TextDetector(Predictor):
                 unclip_ratio=params.unclip_ratio, score_mode=params.score_mode, box_type=params.box_type,
             )
         return boxes, scores
+
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        params = DetParams(module.limit_side_len, module.limit_type, module.max_side_limit, module.thresh,
+                           module.box_thresh, module.unclip_ratio, module.box_type, module.score_mode)
+        polys, scores = self.predict(image, params, times)
+        return {"dt_polys": [p for p in polys], "dt_scores": [float(s) for s in scores]}
+
+    def module_defaults(self) -> dict[str, Any]:
+        post = self.spec.postprocess
+        return {k: post[k] for k in ("thresh", "box_thresh", "unclip_ratio") if k in post}
 
     @staticmethod
     def _warn_if_squeezed(height: int, width: int, resized_h: int, resized_w: int, max_side_limit: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -110,6 +110,11 @@ class TextRecognizer(Predictor):
         if self.width_bucket <= 1:
             return width
         return -(-width // self.width_bucket) * self.width_bucket
+
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's text_recognition module: the image is one text line."""
+        [(text, score)] = self.predict([image], times)
+        return {"rec_text": text, "rec_score": float(score)}
 
     def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES) -> list[tuple[str, float]]:
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)

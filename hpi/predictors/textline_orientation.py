@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -22,6 +22,7 @@ class TextlineClassifier(Predictor):
     """
 
     stage = "cls"
+    LABELS = ("0_degree", "180_degree")  # PaddleX's label names
 
     def __init__(self, runner: Runner, spec: ModelSpec, batch_size: int = 6) -> None:
         super().__init__(runner, spec)
@@ -48,6 +49,12 @@ class TextlineClassifier(Predictor):
                                         rgb=self.rgb)
             for crop in batch
         ])
+
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's textline_orientation module: the model's top class and score for one line image (the
+        OCR pipeline's extra confidence rule for flipping is not applied here)."""
+        [label], [score] = self.predict([image], times, apply_thresh=False)
+        return {"class_ids": [label], "scores": [score], "label_names": [self.LABELS[label]]}
 
     def predict(self, crops: Sequence[np.ndarray], times: StageTimes = NULL_TIMES,
                 apply_thresh: bool = True) -> tuple[list[int], list[float]]:

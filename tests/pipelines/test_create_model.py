@@ -37,8 +37,8 @@ def ocr():
 def test_text_detection_defaults_are_paddlex_modules(page):
     """PaddleX's text_detection module: long side 960, thresholds from the model's own inference.yml."""
     def settings(model, **params):
-        call = model.call_for(params)
-        return [call[k] for k in ("limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio")]
+        call = model.call_for(params)  # the module config with the call's settings written in
+        return [getattr(call, k) for k in ("limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio")]
 
     assert settings(create_model("PP-OCRv6_small_det")) == [960, "max", 0.2, 0.45, 1.4]
     assert settings(create_model("PP-OCRv4_mobile_det")) == [960, "max", 0.3, 0.6, 1.5]
@@ -185,3 +185,19 @@ def test_a_model_dir_or_onnx_file(page):
     by_name = create_model("PP-OCRv6_small_det")
     assert np.array_equal(np.asarray(next(by_file.predict(page)).dt_polys),
                           np.asarray(next(by_name.predict(page)).dt_polys))
+
+
+def test_every_task_is_one_row_on_each_side():
+    """A task is declared once per layer: hpi.models.tasks (rules, PaddleX's names) and module_tasks (config,
+    predictor, result); create_model is made from the rows, with no per-task class or name rule."""
+    from hpi.models.tasks import TASKS
+    from hpi.pipelines.module_tasks import MODULE_TASKS
+    from hpi.pipelines.single_model import ModulePipeline
+
+    assert set(MODULE_TASKS) == set(TASKS)
+    for task, row in MODULE_TASKS.items():
+        assert row.info.name == task and row.info.paddlex_module
+        model = ModulePipeline.for_task(task)
+        assert model.name == f"model:{row.info.paddlex_module}" and model.row is row
+        assert {p.name for p in model.params} == set(row.params)
+        assert ModulePipeline.for_task(task) is model  # made once
