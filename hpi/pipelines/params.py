@@ -57,6 +57,10 @@ class Param:
             return self.annotation, {}
         return config_class.field_at(self.path)
 
+    def help_in(self, config_class: type[ConfigBase]) -> str:
+        """The parameter's help: its own, else the help of its config field (declared once, there)."""
+        return self.help or self.field(config_class)[1].get("help", "")
+
     def value_in(self, config: ConfigBase) -> Any:
         """The parameter's value in ``config`` (its default when it has no place in the YAML)."""
         return config.get(self.path) if self.path else self.default
@@ -139,7 +143,8 @@ def add_cli_arguments(parser: argparse.ArgumentParser, config_class: type[Config
     for param in params:
         annotation, rules = param.field(config_class)
         text = str(annotation)
-        kwargs: dict[str, Any] = {"default": None, "help": param.help or None}
+        help_text = param.help_in(config_class)
+        kwargs: dict[str, Any] = {"default": None, "help": help_text or None}
         if "bool" in text:
             kwargs.update(type=parse_bool, metavar="True|False")
         elif "float" in text:
@@ -150,7 +155,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser, config_class: type[Config
         if choices is not None:
             # Listed in the help, checked by the config: its error names the key and the closest value.
             listed = ", ".join(map(str, choices() if callable(choices) else choices))
-            kwargs["help"] = f"{param.help}: {listed}" if param.help else listed
+            kwargs["help"] = f"{help_text}: {listed}" if help_text else listed
         parser.add_argument(f"--{param.name}", **kwargs)
 
 

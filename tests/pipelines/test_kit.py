@@ -120,3 +120,24 @@ def test_doc_flags_at_creation_turn_the_doc_preprocessor_on(name):
     assert config.use_doc_preprocessor is False
     _, config = load_config(name, overrides={"use_doc_preprocessor": False, "use_doc_unwarping": True})
     assert config.use_doc_preprocessor is False  # given explicitly: kept
+
+
+@pytest.mark.parametrize("name", ["OCR", "table_recognition", "seal_recognition", "layout_parsing"])
+def test_the_doc_preprocessor_is_declared_once(name):
+    """Every pipeline nesting the doc preprocessor takes its parameters (names, help, roles), its per-call
+    rule and its start-up slots from the doc preprocessor itself."""
+    from hpi.pipelines import load_config, pipeline_class
+    from hpi.pipelines.doc_preprocessor import DocPreprocessorPipeline
+
+    cls = pipeline_class(name)
+    nested = {p.name: p for p in cls.params if p.path[:2] == ("SubPipelines", "DocPreprocessor")}
+    own = {p.name: p for p in DocPreprocessorPipeline.params}
+    assert set(nested) == set(own)
+    for param_name, param in nested.items():
+        assert param.path[2:] == own[param_name].path and param.call == own[param_name].call
+        assert param.help_in(cls.config_class) == own[param_name].help_in(DocPreprocessorPipeline.config_class)
+    _, config = load_config(name, overrides={"use_doc_preprocessor": True, "use_doc_unwarping": True})
+    assert {("doc_preprocessor", "doc_orientation"), ("doc_preprocessor", "doc_unwarping")} <= set(
+        cls.startup_slots(config))
+    _, config = load_config(name, overrides={"use_doc_preprocessor": False})
+    assert not [path for path in cls.startup_slots(config) if path[0] == "doc_preprocessor"]

@@ -12,16 +12,16 @@ from ...predictors.doc_orientation import rotate_upright
 from ...results import DocPreprocessorResult
 from ...timing import NULL_TIMES, StageTimes
 from ..base import ModelSlot, Pipeline, or_default
-from ..params import Param
+from ..params import Param, nested_params
 from .config import DocPreprocessorConfig
 
 _DOC_ORI = ("SubModules", "DocOrientationClassify")
 _DOC_UNWARP = ("SubModules", "DocUnwarping")
 
+# The two switches take their help from the config fields.
 PARAMS = (
-    Param("use_doc_orientation_classify", ("use_doc_orientation_classify",),
-          "classify the page as 0/90/180/270 and turn it upright", call=True),
-    Param("use_doc_unwarping", ("use_doc_unwarping",), "flatten a curled or folded page (UVDoc)", call=True),
+    Param("use_doc_orientation_classify", ("use_doc_orientation_classify",), call=True),
+    Param("use_doc_unwarping", ("use_doc_unwarping",), call=True),
     Param("doc_orientation_classify_model_name", (*_DOC_ORI, "model_name"), "document orientation model name"),
     Param("doc_orientation_classify_model_dir", (*_DOC_ORI, "model_dir"),
           "your PaddleX document orientation model directory or .onnx file"),
@@ -29,6 +29,17 @@ PARAMS = (
     Param("doc_unwarping_model_dir", (*_DOC_UNWARP, "model_dir"),
           "your PaddleX UVDoc model directory or .onnx file"),
 )
+
+
+NESTED_AT = ("SubPipelines", "DocPreprocessor")
+
+
+def nested_doc_preprocessor_params() -> tuple[Param, ...]:
+    """The doc preprocessor's parameters as every pipeline nesting it declares them (OCR, table and seal
+    recognition, layout parsing): PaddleX's ``use_doc_preprocessor`` switch (help from the parent's config
+    field), then this pipeline's own parameters under ``SubPipelines.DocPreprocessor``, same names and help."""
+    return (Param("use_doc_preprocessor", ("use_doc_preprocessor",)),
+            *nested_params(PARAMS, NESTED_AT, [p.name for p in PARAMS]))
 
 
 class DocPreprocessorPipeline(Pipeline):
@@ -50,6 +61,24 @@ class DocPreprocessorPipeline(Pipeline):
     def startup_slots(cls, config: DocPreprocessorConfig) -> list[tuple[str, ...]]:
         return [(slot,) for slot, on in (("doc_orientation", config.use_doc_orientation_classify),
                                          ("doc_unwarping", config.use_doc_unwarping)) if on]
+
+    @classmethod
+    def nested_startup_slots(cls, parent_config: Any, attribute: str = "doc_preprocessor") -> list[tuple[str, ...]]:
+        """The start-up slot paths of this pipeline nested in ``parent_config`` (none when it does not run)."""
+        if not parent_config.use_doc_preprocessor:
+            return []
+        return [(attribute, *slot) for slot in cls.startup_slots(getattr(parent_config, attribute))]
+
+    def settings_for_call(self, runs_by_default: bool, params: dict[str, Any], given: set[str]) -> dict | None:
+        """The model settings of one call of a pipeline nesting this one, or None when it does not run.
+
+        PaddleX's rule: it runs as the parent's ``use_doc_preprocessor`` says unless the call names
+        ``use_doc_orientation_classify`` or ``use_doc_unwarping``; then it runs when either is on.
+        """
+        orientation = params["use_doc_orientation_classify"] if "use_doc_orientation_classify" in given else None
+        unwarping = params["use_doc_unwarping"] if "use_doc_unwarping" in given else None
+        runs = runs_by_default if orientation is None and unwarping is None else bool(orientation) or bool(unwarping)
+        return self.model_settings(orientation, unwarping) if runs else None
 
     def model_settings(self, use_doc_orientation_classify: bool | None = None,
                        use_doc_unwarping: bool | None = None) -> dict[str, bool]:

@@ -22,7 +22,7 @@ from ...results.layout import LayoutDetectionResult
 from ...results.layout_parsing import LayoutParsingResult
 from ...timing import StageTimes
 from ..base import ModelSlot, Pipeline
-from ..doc_preprocessor import DocPreprocessorPipeline
+from ..doc_preprocessor import DocPreprocessorPipeline, nested_doc_preprocessor_params
 from ..layout_detection.pipeline import LAYOUT_PARAMS, layout_call
 from ..ocr import OCRPipeline
 from ..params import Param, given_call_params, nested_params, resolve_call
@@ -33,7 +33,6 @@ from ..table_recognition.pipeline import TableCall
 from .blocks import parsing_blocks
 from .config import FORMULA_REFUSED, LayoutParsingConfig
 
-_DOC = ("SubPipelines", "DocPreprocessor")
 _OCR = ("SubPipelines", "GeneralOCR")
 _TABLE = ("SubPipelines", "TableRecognition", "SubModules", "TableStructureRecognition")
 _SEAL_OCR = ("SubPipelines", "SealRecognition", "SubPipelines", "SealOCR")
@@ -48,10 +47,7 @@ _SEAL_CALL = ("seal_det_limit_side_len", "seal_det_limit_type", "seal_det_thresh
 
 # PaddleX's layout_parsing (v1) parameters, as its predict and serving schema name them.
 PARAMS = (
-    Param("use_doc_preprocessor", ("use_doc_preprocessor",), "run the document preprocessor first"),
-    Param("use_doc_orientation_classify", (*_DOC, "use_doc_orientation_classify"),
-          "classify the page orientation (0/90/180/270) and turn it upright", call=True),
-    Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curved page", call=True),
+    *nested_doc_preprocessor_params(),
     Param("use_textline_orientation", (*_OCR, "use_textline_orientation"),
           "classify each text line as 0/180 degrees", call=True),
     Param("use_seal_recognition", ("use_seal_recognition",), "read the page's seals", call=True),
@@ -125,21 +121,13 @@ class LayoutParsingPipeline(Pipeline):
         if config.use_seal_recognition:
             slots += [("seal_recognition", "seal_ocr", "text_detection"),
                       ("seal_recognition", "seal_ocr", "text_recognition")]
-        if config.use_doc_preprocessor:
-            slots += [("doc_preprocessor", *path) for path in DocPreprocessorPipeline.startup_slots(
-                config.doc_preprocessor)]
+        slots += DocPreprocessorPipeline.nested_startup_slots(config)
         return slots
 
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> _Call:
         if params["use_formula_recognition"]:
             raise ConfigError(f"use_formula_recognition is True, but {FORMULA_REFUSED}.")
-        orientation = params["use_doc_orientation_classify"] if "use_doc_orientation_classify" in given else None
-        unwarping = params["use_doc_unwarping"] if "use_doc_unwarping" in given else None
-        if orientation is None and unwarping is None:
-            runs = self.config.use_doc_preprocessor
-        else:  # PaddleX: naming either switch decides whether the preprocessor runs
-            runs = bool(orientation) or bool(unwarping)
-        doc_settings = self.doc_preprocessor.model_settings(orientation, unwarping) if runs else None
+        doc_settings = self.doc_preprocessor.settings_for_call(self.config.use_doc_preprocessor, params, given)
         layout = layout_call(params)
         from ...predictors.layout_rules import check_merge_mode, check_threshold, check_unclip_ratio
 

@@ -13,22 +13,17 @@ from ...predictors.text_detection import DetParams
 from ...results import OCRResult
 from ...timing import StageTimes
 from ..base import ModelSlot, Pipeline
-from ..doc_preprocessor import DocPreprocessorPipeline
+from ..doc_preprocessor import DocPreprocessorPipeline, nested_doc_preprocessor_params
 from ..params import Param
 from .config import OCRConfig
 
-_DOC = ("SubPipelines", "DocPreprocessor")
 _DET = ("SubModules", "TextDetection")
 _TLO = ("SubModules", "TextLineOrientation")
 _REC = ("SubModules", "TextRecognition")
 
 # PaddleX's (PaddleOCR's) names for the OCR pipeline's parameters; everything else derives from these.
 PARAMS = (
-    Param("use_doc_preprocessor", ("use_doc_preprocessor",), "run the document preprocessor first"),
-    Param("use_doc_orientation_classify", (*_DOC, "use_doc_orientation_classify"),
-          "classify the page orientation (0/90/180/270) and turn it upright", call=True),
-    Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curled or folded page (UVDoc)",
-          call=True),
+    *nested_doc_preprocessor_params(),
     Param("use_textline_orientation", ("use_textline_orientation",),
           "classify each text line as 0/180 degrees and turn it upright", call=True),
     Param("text_det_limit_side_len", (*_DET, "limit_side_len"), "detection resize: side length limit", call=True),
@@ -49,7 +44,6 @@ PARAMS = (
     Param("text_recognition_model_name", (*_REC, "model_name"), "text recognition model (registry name)"),
     Param("text_recognition_model_dir", (*_REC, "model_dir"), "your PaddleX rec model dir or .onnx file"),
     Param("text_recognition_batch_size", (*_REC, "batch_size"), "lines per recognition batch"),
-    *(Param(p.name, (*_DOC, *p.path), p.help) for p in DocPreprocessorPipeline.params if not p.call),
 )
 
 
@@ -94,9 +88,7 @@ class OCRPipeline(Pipeline):
         slots = [("text_detection",), ("text_recognition",)]
         if config.use_textline_orientation:
             slots.append(("textline_orientation",))
-        if config.use_doc_preprocessor:
-            slots += [("doc_preprocessor", *slot) for slot in DocPreprocessorPipeline.startup_slots(
-                config.doc_preprocessor)]
+        slots += DocPreprocessorPipeline.nested_startup_slots(config)
         return slots
 
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> _Call:
@@ -108,13 +100,7 @@ class OCRPipeline(Pipeline):
             box_type=det.box_type, score_mode=det.score_mode,
         )
         # PaddleX: the doc preprocessor runs as configured unless a call names one of its switches.
-        orientation = params["use_doc_orientation_classify"] if "use_doc_orientation_classify" in given else None
-        unwarping = params["use_doc_unwarping"] if "use_doc_unwarping" in given else None
-        if orientation is None and unwarping is None:
-            runs = self.config.use_doc_preprocessor
-        else:
-            runs = bool(orientation) or bool(unwarping)
-        doc_settings = self.doc_preprocessor.model_settings(orientation, unwarping) if runs else None
+        doc_settings = self.doc_preprocessor.settings_for_call(self.config.use_doc_preprocessor, params, given)
         return _Call(det_params, bool(params["use_textline_orientation"]),
                      float(params["text_rec_score_thresh"]), doc_settings)
 

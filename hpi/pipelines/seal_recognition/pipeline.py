@@ -12,7 +12,7 @@ from ...inputs import InputItem
 from ...results.seal_recognition import SealOCRResult, SealRecognitionResult, SealRegionsResult
 from ...timing import NULL_TIMES, StageTimes
 from ..base import Pipeline
-from ..doc_preprocessor import DocPreprocessorPipeline
+from ..doc_preprocessor import DocPreprocessorPipeline, nested_doc_preprocessor_params
 from ..params import Param
 from .config import SEAL_REGIONS_MODEL, SealRecognitionConfig
 from .regions import crop_region, find_seal_regions
@@ -20,17 +20,13 @@ from .seal_ocr import SealCall, SealOCRPipeline
 
 log = logging.getLogger(__name__)
 
-_DOC = ("SubPipelines", "DocPreprocessor")
 _LAYOUT = ("SubModules", "LayoutDetection")
 _DET = ("SubPipelines", "SealOCR", "SubModules", "TextDetection")
 _REC = ("SubPipelines", "SealOCR", "SubModules", "TextRecognition")
 
 # PaddleX's names for the seal recognition pipeline's parameters.
 PARAMS = (
-    Param("use_doc_preprocessor", ("use_doc_preprocessor",), "run the document preprocessor first"),
-    Param("use_doc_orientation_classify", (*_DOC, "use_doc_orientation_classify"),
-          "classify the page orientation (0/90/180/270) and turn it upright", call=True),
-    Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curved page", call=True),
+    *nested_doc_preprocessor_params(),
     Param("use_layout_detection", ("use_layout_detection",),
           "find seal regions first (by ink colour); False: the whole page is one seal region", call=True),
     Param("layout_threshold", (*_LAYOUT, "threshold"), "minimum score of a seal region", call=True),
@@ -52,7 +48,6 @@ PARAMS = (
     Param("seal_text_recognition_model_name", (*_REC, "model_name"), "text recognition model (registry name)"),
     Param("seal_text_recognition_model_dir", (*_REC, "model_dir"), "your PaddleX rec model dir or .onnx file"),
     Param("seal_text_recognition_batch_size", (*_REC, "batch_size"), "lines per recognition batch"),
-    *(Param(p.name, (*_DOC, *p.path), p.help) for p in DocPreprocessorPipeline.params if not p.call),
 )
 
 
@@ -92,19 +87,11 @@ class SealRecognitionPipeline(Pipeline):
     @classmethod
     def startup_slots(cls, config: SealRecognitionConfig) -> list[tuple[str, ...]]:
         slots = [("seal_ocr", "text_detection"), ("seal_ocr", "text_recognition")]
-        if config.use_doc_preprocessor:
-            slots += [("doc_preprocessor", *path) for path in DocPreprocessorPipeline.startup_slots(
-                config.doc_preprocessor)]
+        slots += DocPreprocessorPipeline.nested_startup_slots(config)
         return slots
 
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> _Call:
-        orientation = params["use_doc_orientation_classify"] if "use_doc_orientation_classify" in given else None
-        unwarping = params["use_doc_unwarping"] if "use_doc_unwarping" in given else None
-        if orientation is None and unwarping is None:
-            runs = self.config.use_doc_preprocessor
-        else:
-            runs = bool(orientation) or bool(unwarping)
-        doc_settings = self.doc_preprocessor.model_settings(orientation, unwarping) if runs else None
+        doc_settings = self.doc_preprocessor.settings_for_call(self.config.use_doc_preprocessor, params, given)
         seal = self.seal_ocr.seal_call(
             params["seal_det_limit_side_len"], params["seal_det_limit_type"], params["seal_det_thresh"],
             params["seal_det_box_thresh"], params["seal_det_unclip_ratio"], params["seal_rec_score_thresh"])

@@ -18,7 +18,7 @@ from ...results.layout import LayoutDetectionResult
 from ...results.table_recognition import SingleTableRecognitionResult, TableRecognitionResult
 from ...timing import NULL_TIMES, StageTimes
 from ..base import ModelSlot, Pipeline
-from ..doc_preprocessor import DocPreprocessorPipeline
+from ..doc_preprocessor import DocPreprocessorPipeline, nested_doc_preprocessor_params
 from ..ocr import OCRPipeline
 from ..params import Param, given_call_params, nested_params, resolve_call
 from . import matching
@@ -26,7 +26,6 @@ from .config import TableRecognitionConfig
 
 log = logging.getLogger(__name__)
 
-_DOC = ("SubPipelines", "DocPreprocessor")
 _OCR = ("SubPipelines", "GeneralOCR")
 _LAYOUT = ("SubModules", "LayoutDetection")
 _TABLE = ("SubModules", "TableStructureRecognition")
@@ -37,10 +36,7 @@ _OCR_MODELS = ("text_detection_model_name", "text_detection_model_dir", "text_re
                "text_recognition_model_dir")
 
 PARAMS = (
-    Param("use_doc_preprocessor", ("use_doc_preprocessor",), "run the document preprocessor first"),
-    Param("use_doc_orientation_classify", (*_DOC, "use_doc_orientation_classify"),
-          "classify the page orientation (0/90/180/270) and turn it upright", call=True),
-    Param("use_doc_unwarping", (*_DOC, "use_doc_unwarping"), "flatten a curved page", call=True),
+    *nested_doc_preprocessor_params(),
     Param("use_layout_detection", ("use_layout_detection",), "find table regions by layout detection", call=True),
     Param("use_ocr_model", ("use_ocr_model",), "run OCR on the page (False: predict's overall_ocr_res is used)",
           call=True),
@@ -95,19 +91,11 @@ class TableRecognitionPipeline(Pipeline):
             slots.append(("layout_detection",))
         if config.use_ocr_model:
             slots += [("general_ocr", *path) for path in OCRPipeline.startup_slots(config.general_ocr)]
-        if config.use_doc_preprocessor:
-            slots += [("doc_preprocessor", *path) for path in DocPreprocessorPipeline.startup_slots(
-                config.doc_preprocessor)]
+        slots += DocPreprocessorPipeline.nested_startup_slots(config)
         return slots
 
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> TableCall:
-        orientation = params["use_doc_orientation_classify"] if "use_doc_orientation_classify" in given else None
-        unwarping = params["use_doc_unwarping"] if "use_doc_unwarping" in given else None
-        if orientation is None and unwarping is None:
-            runs = self.config.use_doc_preprocessor
-        else:  # PaddleX: naming either switch decides whether the preprocessor runs
-            runs = bool(orientation) or bool(unwarping)
-        doc_settings = self.doc_preprocessor.model_settings(orientation, unwarping) if runs else None
+        doc_settings = self.doc_preprocessor.settings_for_call(self.config.use_doc_preprocessor, params, given)
         ocr_values = {name: params[name] for name in _OCR_CALL if name in given}
         ocr_call = self.general_ocr.prepare_call(
             resolve_call(self.general_ocr.config, self.general_ocr.params, ocr_values),
