@@ -34,7 +34,7 @@ from ..errors import ConfigError, HPIError
 from ..pipelines.params import resolve_call
 from .apps import prune_result, request_fields, request_model, serving_app
 from .batching import BatchingRunner, PadRule, RequestTimeout, check_deadline, request_deadline
-from .files import FileError, decode_file, encode_image, file_bytes, file_kind
+from .files import FileError, decode_file, encode_image, file_bytes
 from .metrics import Metrics
 from .settings import ServingSettings
 
@@ -106,11 +106,12 @@ class _DeadlineRunner:
 class Service:
     """A pipeline served with PaddleX's protocol: admission, batching, limits, metrics."""
 
-    def __init__(self, pipeline: Any, settings: ServingSettings | None = None) -> None:
+    def __init__(self, pipeline: Any, settings: ServingSettings | None = None, app_spec: Any = None) -> None:
         self.pipeline = pipeline
         self.settings = settings or ServingSettings()
-        self.app_spec = serving_app(pipeline.name)
-        self.request_model = request_model(type(pipeline))
+        self.app_spec = app_spec or serving_app(pipeline.name)
+        self.protocol = self.app_spec.protocol
+        self.request_model = request_model(type(pipeline), self.protocol)
         self.fields = request_fields(type(pipeline))
         self.metrics = Metrics()
         self.executor = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="hpi-request")
@@ -222,13 +223,13 @@ class Service:
             log_id = request.logId or log_id or new_log_id()
             kwargs = {hpi_name: getattr(request, serving) for serving, (hpi_name, _) in self.fields.items()}
             self.check_params(kwargs)
-            kind = file_kind(request.file, request.fileType)
+            source, kind = self.protocol.source(request)
             visualize = self.settings.visualize if request.visualize is None else bool(request.visualize)
             queued_s = await self._admit(deadline)
             self.metrics.queue_time.observe(queued_s)
             loop = asyncio.get_running_loop()
             future = loop.run_in_executor(
-                self.executor, partial(self._work, request.file, kind, kwargs, visualize, log_id, deadline))
+                self.executor, partial(self._work, source, kind, kwargs, visualize, log_id, deadline))
             future.add_done_callback(self._release)
             try:
                 content = await asyncio.wait_for(asyncio.shield(future), timeout=max(0.0, deadline - time.monotonic()))
@@ -267,13 +268,13 @@ class Service:
                 data = file_bytes(file, allow_url=settings.allow_url, max_bytes=settings.max_body_bytes,
                                   url_timeout_s=settings.url_timeout_s)
                 images, data_info = decode_file(data, kind, max_pixels=settings.max_pixels,
-                                                max_pages=settings.max_pdf_pages)
+                                                max_pages=1 if self.protocol.one_image else settings.max_pdf_pages)
                 check_deadline()
                 results = list(self.pipeline.predict(images, on_error="raise", **kwargs))
                 encode = partial(_encode, max_size=settings.max_output_image_size)
                 entries = [self.app_spec.entry(result, image, visualize, encode)
                            for result, image in zip(results, images)]
-            body = {"logId": log_id, "result": {self.app_spec.results_field: entries, "dataInfo": data_info},
+            body = {"logId": log_id, "result": self.protocol.result(self.app_spec, entries, data_info),
                     "errorCode": 0, "errorMsg": "Success"}
             return _dumps(body)
         finally:

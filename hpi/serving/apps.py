@@ -89,13 +89,52 @@ def _output_images_entry(result: Any, image: np.ndarray, visualize: bool, encode
 
 
 @dataclass(frozen=True)
+class Protocol:
+    """How a family of PaddleX's endpoints takes its input and lays out its result.
+
+    ``fields``: the request's own fields (before the pipeline's parameters), name → (type, default; ``...``
+    required). ``source(request)`` → (the base64 or URL text, ``"PDF"`` or ``"IMAGE"``), checked before
+    the request is queued. ``one_image``: the input is one image (its first frame). ``result(app, entries,
+    data_info)`` → the response's ``result``.
+    """
+
+    name: str
+    fields: tuple[tuple[str, Any], ...]
+    source: Callable[[Any], tuple[str, str]]
+    result: Callable[["ServingApp", list[dict], dict], dict]
+    one_image: bool = False
+
+
+def _document_source(request: Any) -> tuple[str, str]:
+    from .files import file_kind
+
+    return request.file, file_kind(request.file, request.fileType)
+
+
+# PaddleX's document pipelines (OCR, table, seal, layout parsing, doc preprocessing): ``file`` (base64 or
+# URL) + ``fileType`` (0 PDF, 1 image) → ``{<results field>: [one entry per page], dataInfo}``.
+DOCUMENT = Protocol(
+    "document", (("file", (str, ...)), ("fileType", (Optional[Literal[0, 1]], None))), _document_source,
+    lambda app, entries, data_info: {app.results_field: entries, "dataInfo": data_info},
+)
+# PaddleX's image pipelines (image classification, object detection, segmentation, ...): ``image`` (base64 or
+# URL, one image) → the one result's fields at the top of ``result`` (``categories``/``detectedObjects``/...,
+# ``image``), no dataInfo (``paddlex/inference/serving/schemas/image_classification.py`` and its kin).
+IMAGE = Protocol(
+    "image", (("image", (str, ...)),), lambda request: (request.image, "IMAGE"),
+    lambda app, entries, data_info: entries[0], one_image=True,
+)
+
+
+@dataclass(frozen=True)
 class ServingApp:
     """How PaddleX serves one pipeline."""
 
     pipeline: str  # PaddleX's pipeline name (a key of hpi.pipelines.PIPELINES)
     endpoint: str  # PaddleX's path
-    results_field: str  # the list in ``result``
+    results_field: str  # the list in ``result`` (document protocol)
     entry: Callable[[Any, np.ndarray, bool, Encoder], dict]  # one result → its JSON entry
+    protocol: Protocol = DOCUMENT
 
 
 SERVING_APPS: dict[str, ServingApp] = {
@@ -121,9 +160,9 @@ def serving_app(pipeline_name: str) -> ServingApp:
         ) from None
 
 
-# The request fields every app has, besides the pipeline's parameters (PaddleX's BaseInferRequest + its
-# per-app visualize and logId).
-COMMON_FIELDS = ("file", "fileType", "visualize", "logId")
+# The request fields every app has besides its protocol's and the pipeline's parameters (PaddleX's per-app
+# visualize, and logId).
+COMMON_FIELDS = ("visualize", "logId")
 
 
 def _python_type(annotation: Any) -> Any:
@@ -147,20 +186,18 @@ def request_fields(pipeline_cls: type) -> dict[str, tuple[str, Any]]:
     return out
 
 
-def request_model(pipeline_cls: type):
-    """The pydantic model of a pipeline's request body, generated from its parameter declaration.
+def request_model(pipeline_cls: type, protocol: Protocol = DOCUMENT):
+    """The pydantic model of a pipeline's request body: the protocol's fields, then the pipeline's per-call
+    parameters (generated from its declaration), ``visualize`` and ``logId``.
 
-    Every field but ``file`` is optional (None: the config's value); unknown
+    Every field but the input (``file``, ``image``) is optional (None: the config's value); unknown
     fields are ignored (PaddleX's servers do the same, so clients that send
     newer fields keep working); values are parsed as pydantic does for
     PaddleX (``"0.5"`` is a number, ``"high"`` is a ``float_parsing`` error).
     """
     from pydantic import ConfigDict, create_model
 
-    fields: dict[str, Any] = {
-        "file": (str, ...),
-        "fileType": (Optional[Literal[0, 1]], None),
-    }
+    fields: dict[str, Any] = dict(protocol.fields)
     for serving_name, (_, field_type) in request_fields(pipeline_cls).items():
         fields[serving_name] = (Optional[field_type], None)
     fields["visualize"] = (Optional[bool], None)
@@ -169,5 +206,5 @@ def request_model(pipeline_cls: type):
     return create_model(f"{name}InferRequest", __config__=ConfigDict(extra="ignore"), **fields)
 
 
-__all__ = ["COMMON_FIELDS", "SERVING_APPS", "ServingApp", "prune_result", "request_fields", "request_model",
-           "serving_app"]
+__all__ = ["COMMON_FIELDS", "DOCUMENT", "IMAGE", "Protocol", "SERVING_APPS", "ServingApp", "prune_result",
+           "request_fields", "request_model", "serving_app"]

@@ -148,9 +148,10 @@ def test_every_pipeline_has_a_serving_app_with_generated_fields():
     assert set(PIPELINES) <= set(SERVING_APPS)
     for name in PIPELINES:
         cls = pipeline_class(name)
-        fields = set(request_model(cls).model_fields)
+        protocol = SERVING_APPS[name].protocol
+        fields = set(request_model(cls, protocol).model_fields)
         declared = {p.serving_name for p in cls.params if p.call}
-        assert fields == declared | set(COMMON_FIELDS), name
+        assert fields == declared | {f for f, _ in protocol.fields} | set(COMMON_FIELDS), name
     ocr = request_model(pipeline_class("OCR")).model_fields
     # PaddleX 3.7.2's OCR request fields (paddlex/inference/serving/schemas/ocr.py)
     assert {"file", "fileType", "useDocOrientationClassify", "useDocUnwarping", "useTextlineOrientation",
@@ -177,3 +178,30 @@ def test_serve_command_refuses_bad_arguments(capsys):
     assert "did you mean 'doc_preprocessor'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["--serve", "--pipeline", "OCR", "--port", "not-a-port"])
+
+
+def test_the_image_protocol_adapter():
+    """PaddleX's image endpoints (/image-classification, /object-detection, ...): ``image`` in (base64 or URL,
+    one image), the one result's fields at the top of ``result``, no dataInfo. Served here through a real
+    (model-free) doc_preprocessor, as the vision pipelines will be."""
+    import cv2
+
+    from hpi.serving.apps import IMAGE, SERVING_APPS, ServingApp
+
+    config = DocPreprocessorConfig.from_dict({"pipeline_name": "doc_preprocessor", "use_doc_orientation_classify": False})
+    spec = ServingApp("doc_preprocessor", "/image-test", "", SERVING_APPS["doc_preprocessor"].entry, protocol=IMAGE)
+    service = Service(Scripted(config), ServingSettings(visualize=False), app_spec=spec)
+    assert set(service.request_model.model_fields) == {"image", "useDocOrientationClassify", "useDocUnwarping",
+                                                       "visualize", "logId"}
+    image = np.full((24, 40, 3), 200, np.uint8)
+    png = base64.b64encode(cv2.imencode(".png", image)[1].tobytes()).decode()
+    [(status, body, _)] = _run(service, [json.dumps({"image": png, "logId": "a"}).encode()])
+    assert status == 200 and body["logId"] == "a" and body["errorCode"] == 0
+    assert set(body["result"]) == {"outputImage", "prunedResult"}  # no dataInfo, no results list
+    assert body["result"]["prunedResult"]["angle"] == -1
+    out = cv2.imdecode(np.frombuffer(base64.b64decode(body["result"]["outputImage"]), np.uint8), cv2.IMREAD_COLOR)
+    assert out.shape == image.shape
+    # The document protocol's fields are not this protocol's: "image" is missing.
+    [(status, body, _)] = _run(service, [json.dumps({"file": png, "fileType": 1}).encode()])
+    assert status == 422 and '"loc": "body.image"' in body["errorMsg"] and '"missing"' in body["errorMsg"]
+    asyncio.run(service.close())
