@@ -36,6 +36,10 @@ class ChecksumError(ModelError):
     """A downloaded file does not have the expected sha256."""
 
 
+class ModelUnavailableError(ModelError, ConfigError):
+    """A model a config or call names is in no place hpi looked (a ConfigError too: the name is the fix)."""
+
+
 class ExportError(ModelError):
     """Paddle → ONNX export failed or produced a model that disagrees with Paddle."""
 

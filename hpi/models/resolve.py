@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from ..cache import combine_digests, sha256_file, sha256_files
-from ..errors import ModelError
+from ..errors import ModelError, ModelUnavailableError
 from . import inference_yml, onnx_fp32, store
 from .artifacts import ModelArtifacts
 from .fetch import model_digests, model_files
@@ -69,7 +69,7 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
             path = store.official_model_dir(ref)
         except ModelError as exc:
             known = ", ".join(name for name, s in MODELS.items() if s.status != "reference")
-            raise ModelError(f"Model {ref!r} is neither a known model name nor an existing path. {exc}\n"
+            raise ModelUnavailableError(f"Model {ref!r} is neither a known model name nor an existing path. {exc}\n"
                              f"hpi ships: {known}.") from None
     if not path.exists():
         raise ModelError(f"Model {str(ref)!r} is neither a known model name nor an existing path; give a model "

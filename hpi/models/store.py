@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..cache import atomic_write_json, cache_dir, file_lock, read_json, replace_dir, require_writable, temp_dir
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelError, ModelUnavailableError
 from . import catalog
 from .archive import extract_tar
 from .download import DownloadError, download, limits
@@ -284,7 +284,7 @@ def official_model_dir(name: str) -> Path:
                         outcome = "not there (HTTP 404)"
                     tried.append(Place(remote.label, outcome))
                     log.warning("Model %s: could not fetch from %s: %s", name, remote.label, outcome)
-    raise ModelError(_not_found_message(name, tried, offline=not remotes))
+    raise ModelUnavailableError(_not_found_message(name, tried, offline=not remotes))
 
 
 def _not_found_message(name: str, tried: list[Place], offline: bool) -> str:

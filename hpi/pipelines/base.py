@@ -20,7 +20,7 @@ from ..backends.export_check import prepare_model
 from ..backends.select import choose_runner
 from ..config import ConfigBase, HPIConfig, get_path, section
 from ..device import Device, parse_device
-from ..errors import ConfigError, HPIError, ModelError
+from ..errors import ConfigError, HPIError, ModelError, ModelUnavailableError
 from ..inputs import InputItem, iter_items
 from ..models.registry import MODELS, ModelSpec
 from ..models.store import official_model_dir
@@ -288,7 +288,7 @@ def resolve_module_model(module: ModuleConfig):
         except ModelError as exc:
             shipped = [n for n, s in MODELS.items() if s.task == task and s.status == "used"]
             nearest = nearest_model(module.model_name, shipped)
-            raise ModelError(
+            raise ModelUnavailableError(
                 f"No weights for {task} model {module.model_name!r}. {exc}"
                 + (f"\nOr use the nearest model hpi ships: model_name: {nearest}" if nearest else "")
                 + f" (hpi ships: {', '.join(shipped) or 'none yet'})."
