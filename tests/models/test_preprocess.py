@@ -57,10 +57,10 @@ def test_detection_ops_equal_paddlex(case, image):
     expected = RECORDED[f"{key}/img"]
     assert got.image.shape == expected.shape
     np.testing.assert_allclose(got.image, expected, rtol=0, atol=1e-5)
-    for name, value in (("img_size", got.img_size), ("scale_factors", got.scale_factor)):
-        if f"{key}/{name}" in RECORDED:
-            np.testing.assert_allclose(np.asarray(value, np.float32), RECORDED[f"{key}/{name}"].reshape(-1),
-                                       rtol=1e-6)
+    # What PaddleX gives the model beside the image: im_shape [h, w] and scale_factor [h, w].
+    np.testing.assert_array_equal(np.asarray(got.img_size, np.float32), RECORDED[f"{key}/im_shape"])
+    np.testing.assert_allclose(np.asarray(got.scale_factor, np.float32), RECORDED[f"{key}/scale_factor"],
+                               rtol=1e-6)
 
 
 def test_unknown_ops_and_settings_are_clear_errors():
