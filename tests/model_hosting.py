@@ -123,22 +123,8 @@ def slow(body: bytes, seconds: float, chunks: int = 10) -> Callable:
     return answer
 
 
-def stalled(body: bytes, after: int, seconds: float) -> Callable:
-    """A route that sends the headers and ``after`` bytes of ``body``, then nothing for ``seconds``."""
-
-    def answer(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body[:after])
-        handler.wfile.flush()
-        time.sleep(seconds)
-
-    return answer
-
-
-def truncated(body: bytes, keep: int) -> Callable:
-    """A route that promises ``body`` and closes after ``keep`` bytes."""
+def cut(body: bytes, keep: int, stall_s: float = 0.0) -> Callable:
+    """A route that promises ``body``, sends ``keep`` bytes, then stalls for ``stall_s`` (0: closes)."""
 
     def answer(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
@@ -146,6 +132,8 @@ def truncated(body: bytes, keep: int) -> Callable:
         handler.end_headers()
         handler.wfile.write(body[:keep])
         handler.wfile.flush()
+        if stall_s:
+            time.sleep(stall_s)
         handler.close_connection = True
 
     return answer

@@ -136,6 +136,20 @@ def _detection_facts(data: dict, facts: dict[str, Any], post: dict[str, Any]) ->
             facts["scale"] = 1.0 / 255.0 if op.get("is_scale", True) else 1.0
 
 
+def check_preprocess_ops(path: Path, known: tuple[str, ...], task: str) -> None:
+    """Refuse an inference.yml whose ``PreProcess.transform_ops`` names an op the task's PaddleX predictor
+    does not know (PaddleX refuses it too; running without it would silently differ)."""
+    if not known:
+        return
+    data = read_yaml(path)
+    for op in (data.get("PreProcess") or {}).get("transform_ops") or []:
+        name = next(iter(op)) if isinstance(op, dict) and len(op) == 1 else op
+        if name not in known:
+            model = (data.get("Global") or {}).get("model_name") or path.parent.name
+            raise ModelError(f"{path}: model {model!r} names the pre-processing op {name!r}, which PaddleX's "
+                             f"{task} predictor does not know ({', '.join(known)}). Is this a {task} model?")
+
+
 def apply_facts(spec: ModelSpec, facts: dict[str, Any]) -> ModelSpec:
     """``spec`` with what the inference.yml says (characters stay in the facts: the recognizer reads them)."""
     changes: dict[str, Any] = {k: facts[k] for k in ("mean", "std", "scale", "labels") if k in facts}
@@ -167,4 +181,4 @@ def describe_facts(facts: dict[str, Any]) -> str:
     return ", ".join(parts) or "nothing hpi uses"
 
 
-__all__ = ["apply_facts", "describe_facts", "model_name", "onnx_characters", "read_facts", "read_yaml"]
+__all__ = ["apply_facts", "check_preprocess_ops", "describe_facts", "model_name", "onnx_characters", "read_facts", "read_yaml"]

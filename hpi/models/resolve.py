@@ -16,6 +16,7 @@ from . import inference_yml, onnx_fp32, store
 from .artifacts import ModelArtifacts
 from .fetch import model_digests, model_files
 from .registry import MODELS, ModelSpec, get_model_spec
+from .tasks import get_task
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def _with_yml_facts(spec: ModelSpec | None, yml: Path, name: str, user_model: bo
     facts = inference_yml.read_facts(yml)
     if spec is None:
         return None
+    inference_yml.check_preprocess_ops(yml, get_task(spec.task).preprocess_ops, spec.task)
     if user_model:
         log.info("Model %s: from %s: %s", name, yml, inference_yml.describe_facts(facts))
     return inference_yml.apply_facts(spec, facts)

@@ -37,7 +37,7 @@ from typing import Callable
 
 from ..cache import atomic_write_json, cache_dir, file_lock, read_json, replace_dir, require_writable, temp_dir
 from ..errors import ConfigError, ModelError, ModelUnavailableError
-from . import catalog
+from . import catalog, inference_yml
 from .archive import extract_tar
 from .download import DownloadError, download, limits
 
@@ -114,14 +114,16 @@ class Place:
 
 
 def find_local(name: str, tried: list[Place] | None = None) -> tuple[Path, str] | None:
-    """(directory, which cache) of a model already on disk, else None; what was seen goes into ``tried``."""
+    """(directory, which cache) of a model already on disk, else None; what was seen goes into ``tried``
+    (and a PaddleX cache entry that is not a model directory into the log, when ``tried`` is given)."""
+    warn = tried is not None
     tried = tried if tried is not None else []
     candidate = paddlex_cache_root() / name
     problem = model_dir_problem(candidate)
     if problem is None:
         return candidate, "PaddleX's cache"
     tried.append(Place(f"PaddleX's cache: {candidate}", "missing" if problem == "not a directory" else problem))
-    if problem != "not a directory":
+    if problem != "not a directory" and warn:
         log.warning("PaddleX's cache has %s, but it is not a model directory (%s); looking elsewhere.", candidate,
                     problem)
     candidate = hpi_store_root() / name
@@ -243,8 +245,6 @@ def _install(name: str, remote: Remote) -> Path:
         problem = model_dir_problem(staging)
         if problem is not None:
             raise ModelError(f"what {remote.label} sent is not a PaddleX model directory ({problem})")
-        from . import inference_yml
-
         named = inference_yml.model_name(staging / "inference.yml")
         if named is not None and named != name:
             raise ModelError(f"what {remote.label} sent is the model {named!r}, not {name!r}; refused (hpi never "
@@ -271,7 +271,7 @@ def official_model_dir(name: str) -> Path:
     if remotes:
         require_writable(f"model {name} is not on disk, so it must be fetched into official_models/")
         with file_lock(f"official-model-{name}"):
-            found = find_local(name, [])  # another process may have fetched it meanwhile
+            found = find_local(name)  # another process may have fetched it meanwhile
             if found is not None:
                 log.info("Model %s: from %s (%s)", name, found[1], found[0])
                 return found[0]

@@ -65,6 +65,9 @@ class TaskInfo:
     paddlex_module: str = ""
     paddlex_model_list: str = ""
     model_names: tuple[str, ...] = ()
+    # The pre-processing ops PaddleX's predictor for the task knows (a model directory's inference.yml
+    # naming another is refused, as PaddleX refuses it); empty: not checked.
+    preprocess_ops: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.probe not in PROBES:
@@ -96,6 +99,12 @@ _LAYOUT_MODELS = (
     "PP-DocBlockLayout",
 )
 
+# The ops PaddleX 3.7.2's predictors register (paddlex/inference/models/<task>/predictor.py, @register).
+_DET_OPS = ("DecodeImage", "DetResizeForTest", "NormalizeImage", "ToCHWImage", "DetLabelEncode", "KeepKeys")
+_CLS_OPS = ("ResizeImage", "CropImage", "NormalizeImage", "ToCHWImage")
+_DETECTION = replace(_DETECTION, preprocess_ops=_DET_OPS)
+_ORIENTATION = replace(_ORIENTATION, preprocess_ops=_CLS_OPS)
+
 TASKS: dict[str, TaskInfo] = {
     row.name: row
     for row in (
@@ -108,6 +117,7 @@ TASKS: dict[str, TaskInfo] = {
             "text_recognition", agreement.parity_max_abs, agreement.low_precision_lines, agreement.guard_recognition,
             probe="line", profile_recipe="width_buckets", description="CTC text recognition of line crops",
             paddlex_module="text_recognition", paddlex_model_list="text_recognition",
+            preprocess_ops=("DecodeImage", "RecResizeImg", "MultiLabelEncode", "KeepKeys"),
         ),
         replace(_ORIENTATION, name="textline_orientation", probe="line", probe_upside_down=True,
                 description="text line orientation classes (0/180)", paddlex_module="textline_orientation",
@@ -120,7 +130,9 @@ TASKS: dict[str, TaskInfo] = {
                 paddlex_module="layout_detection", paddlex_model_list="object_detection", model_names=_LAYOUT_MODELS),
         replace(GENERIC, name="table_structure_recognition", description="table structure tokens and cell boxes",
                 paddlex_module="table_structure_recognition", paddlex_model_list="table_recognition",
-                model_names=("SLANet", "SLANet_plus")),
+                model_names=("SLANet", "SLANet_plus"),
+                preprocess_ops=("DecodeImage", "TableLabelEncode", "TableBoxEncode", "ResizeTableImage",
+                                "NormalizeImage", "PaddingTableImage", "ToCHWImage", "KeepKeys")),
         replace(GENERIC, name="image_unwarping", probe="page",
                 description="document unwarping (UVDoc: a coarse sampling grid over the page)",
                 paddlex_module="image_unwarping", paddlex_model_list="image_unwarping"),

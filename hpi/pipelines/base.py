@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from dataclasses import dataclass, fields
 from typing import Any, Callable, ClassVar, Iterator, Mapping
 
@@ -22,6 +23,7 @@ from ..config import ConfigBase, HPIConfig, get_path, section
 from ..device import Device, parse_device
 from ..errors import ConfigError, HPIError, ModelError, ModelUnavailableError
 from ..inputs import InputItem, iter_items
+from ..models import inference_yml
 from ..models.registry import MODELS, ModelSpec
 from ..models.store import official_model_dir
 from ..models.tasks import task_for_model
@@ -272,6 +274,12 @@ def resolve_module_model(module: ModuleConfig):
     task = module.TASK
     default_spec: ModelSpec | None = MODELS.get(type(module)().model_name)
     if module.model_dir:
+        yml = Path(module.model_dir).expanduser() / "inference.yml"
+        named = inference_yml.model_name(yml) if yml.is_file() else None
+        row = task_for_model(named) if isinstance(named, str) else None
+        if row is not None and row.name != task:
+            raise ConfigError(f"model_dir {module.model_dir} holds {named!r}, a {row.name} model (PaddleX's "
+                              f"{row.paddlex_module}); this slot needs a {task} model.")
         artifacts = prepare_model(module.model_dir, default_spec=default_spec)
     elif module.model_name in MODELS:
         spec = MODELS[module.model_name]

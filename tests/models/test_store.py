@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from model_hosting import (
-    ModelHost, add_bytes, add_symlink, slow, stalled, stand_in_dir, tarball, truncated,
-)
+from model_hosting import ModelHost, add_bytes, add_symlink, cut, slow, stand_in_dir, tarball
 
 from hpi.errors import ConfigError, ModelError
 from hpi.models import store
@@ -100,7 +98,7 @@ def test_http_errors_and_truncation_install_nothing(remote_env, stand_in, monkey
         host.routes[TAR_PATH] = body[: len(body) // 2]  # a cut archive, served whole
         with pytest.raises(ModelError, match="not a complete tar archive"):
             store.official_model_dir(NAME)
-        host.routes[TAR_PATH] = truncated(body, len(body) // 3)  # the connection drops
+        host.routes[TAR_PATH] = cut(body, len(body) // 3)  # the connection drops
         with pytest.raises(ModelError, match="closed after|download failed"):
             store.official_model_dir(NAME)
     assert not (remote_env / "official_models" / NAME).exists()
@@ -133,7 +131,7 @@ def test_a_stalled_server_times_out(remote_env, stand_in, monkeypatch):
     body = tarball(stand_in, f"{NAME}_infer")
     monkeypatch.setenv("HPI_MODEL_TIMEOUT_S", "0.5")
     with ModelHost() as host:
-        host.routes[TAR_PATH] = stalled(body, 1000, 3.0)
+        host.routes[TAR_PATH] = cut(body, 1000, stall_s=3.0)
         monkeypatch.setenv("HPI_MODEL_MIRROR", host.url)
         started = time.monotonic()
         with pytest.raises(ModelError, match=r"stalled for 0.5 s after 1,000 bytes \(HPI_MODEL_TIMEOUT_S\)"):
@@ -281,3 +279,20 @@ def test_a_stand_in_is_what_it_claims(stand_in):
 
     assert inference_yml.model_name(stand_in / "inference.yml") == NAME
     assert Path(stand_in / "inference.onnx").stat().st_size > 1_000_000
+
+
+def test_a_model_dir_of_another_task_or_with_an_unknown_op_is_refused(tmp_path):
+    from hpi import create_pipeline
+    from hpi.backends.export_check import prepare_model
+    from hpi.models.registry import MODELS
+
+    rec_dir = stand_in_dir(tmp_path / "rec", "PP-OCRv6_medium_rec", source="PP-OCRv6_small_rec")
+    with pytest.raises(ConfigError, match="holds 'PP-OCRv6_medium_rec', a text_recognition model.*needs a "
+                                          "text_detection model"):
+        create_pipeline("OCR", text_detection_model_dir=str(rec_dir))
+    det_dir = stand_in_dir(tmp_path / "det", NAME)
+    yml = det_dir / "inference.yml"
+    yml.write_text(yml.read_text().replace("- DetResizeForTest:", "- GridMask: {}\n  - DetResizeForTest:", 1))
+    assert "GridMask" in yml.read_text()
+    with pytest.raises(ModelError, match=f"model '{NAME}' names the pre-processing op 'GridMask'.*text_detection"):
+        prepare_model(str(det_dir), default_spec=MODELS["PP-OCRv6_small_det"])
