@@ -255,13 +255,18 @@ class ConfigBase:
         return node
 
     @classmethod
+    def owner_at(cls, path: tuple[str, ...]) -> type:
+        """The config class that holds the last key of a YAML path (a module's config for its settings)."""
+        owner: type = cls
+        for name in _attribute_path(cls, path)[:-1]:
+            owner = next(f for f in fields(owner) if f.name == name).metadata["cls"]
+        return owner
+
+    @classmethod
     def field_at(cls, path: tuple[str, ...]) -> tuple[Any, Mapping]:
         """(annotation, rules) of the setting at a YAML path: the one declaration parameters derive from."""
-        owner: type = cls
-        names = _attribute_path(cls, path)
-        for name in names[:-1]:
-            owner = next(f for f in fields(owner) if f.name == name).metadata["cls"]
-        last = next(f for f in fields(owner) if f.name == names[-1])
+        owner = cls.owner_at(path)
+        last = next(f for f in fields(owner) if f.name == _attribute_path(cls, path)[-1])
         return _hints(owner)[last.name], last.metadata
 
 

@@ -103,7 +103,7 @@ class LayoutDetectionConfig(ModuleConfig):
 
     module_name: str = "layout_detection"
     model_name: str = "PicoDet_layout_CDLA"
-    batch_size: int = setting(1, positive=True)  # PaddleX accepts it; pages are detected one at a time
+    batch_size: int = setting(1, positive=True, help="pages per layout batch (one at a time)")
     threshold: float | dict | None = setting(None, help="box score threshold in [0, 1], or {class id: threshold}")
     layout_nms: bool | None = setting(None, help="drop boxes overlapping a better one (PaddleX's layout NMS)")
     layout_unclip_ratio: float | list | tuple | dict | None = setting(

@@ -58,8 +58,13 @@ class Param:
         return config_class.field_at(self.path)
 
     def help_in(self, config_class: type[ConfigBase]) -> str:
-        """The parameter's help: its own, else the help of its config field (declared once, there)."""
-        return self.help or self.field(config_class)[1].get("help", "")
+        """The parameter's help: its own, else the help of its config field (declared once, there); a
+        module's ``model_name`` says which module's model it is."""
+        text = self.help or self.field(config_class)[1].get("help", "")
+        if not text and self.path and self.path[-1] == "model_name":
+            module = getattr(config_class.owner_at(self.path), "module_name", "") or "module's"
+            text = f"the {module} model: one hpi ships or any PaddleX model name (hpi models list --all)"
+        return text
 
     def value_in(self, config: ConfigBase) -> Any:
         """The parameter's value in ``config`` (its default when it has no place in the YAML)."""

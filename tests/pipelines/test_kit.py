@@ -141,3 +141,17 @@ def test_the_doc_preprocessor_is_declared_once(name):
         cls.startup_slots(config))
     _, config = load_config(name, overrides={"use_doc_preprocessor": False})
     assert not [path for path in cls.startup_slots(config) if path[0] == "doc_preprocessor"]
+
+
+def test_help_texts_are_declared_once():
+    """A parameter whose config field has help takes it from there: no second, hand-kept text to drift
+    (the same text_det_thresh read 'DB pixel threshold' in one pipeline and otherwise in its config)."""
+    from hpi.pipelines import PIPELINES, pipeline_class
+
+    for name in PIPELINES:
+        cls = pipeline_class(name)
+        for param in cls.params:
+            if param.path and param.help:
+                assert not param.field(cls.config_class)[1].get("help"), (name, param.name)
+                assert param.path[-1] != "model_name", (name, param.name)
+            assert param.help_in(cls.config_class), (name, param.name)  # and every one has help

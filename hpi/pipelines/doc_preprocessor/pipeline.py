@@ -22,12 +22,10 @@ _DOC_UNWARP = ("SubModules", "DocUnwarping")
 PARAMS = (
     Param("use_doc_orientation_classify", ("use_doc_orientation_classify",), call=True),
     Param("use_doc_unwarping", ("use_doc_unwarping",), call=True),
-    Param("doc_orientation_classify_model_name", (*_DOC_ORI, "model_name"), "document orientation model name"),
-    Param("doc_orientation_classify_model_dir", (*_DOC_ORI, "model_dir"),
-          "your PaddleX document orientation model directory or .onnx file"),
-    Param("doc_unwarping_model_name", (*_DOC_UNWARP, "model_name"), "document unwarping model name"),
-    Param("doc_unwarping_model_dir", (*_DOC_UNWARP, "model_dir"),
-          "your PaddleX UVDoc model directory or .onnx file"),
+    Param("doc_orientation_classify_model_name", (*_DOC_ORI, "model_name")),
+    Param("doc_orientation_classify_model_dir", (*_DOC_ORI, "model_dir")),
+    Param("doc_unwarping_model_name", (*_DOC_UNWARP, "model_name")),
+    Param("doc_unwarping_model_dir", (*_DOC_UNWARP, "model_dir")),
 )
 
 

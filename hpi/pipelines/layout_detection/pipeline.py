@@ -16,17 +16,13 @@ _LAYOUT = ("SubModules", "LayoutDetection")
 
 # PaddleX's (PaddleOCR's) names for the layout parameters, shared by the pipelines that detect layout.
 LAYOUT_PARAMS = (
-    Param("layout_threshold", (*_LAYOUT, "threshold"),
-          "box score threshold in [0, 1], or {class id: threshold}", call=True),
-    Param("layout_nms", (*_LAYOUT, "layout_nms"), "drop boxes overlapping a better one", call=True),
-    Param("layout_unclip_ratio", (*_LAYOUT, "layout_unclip_ratio"),
-          "grow boxes about their centre: a factor, [width, height] or {class id: factor}", call=True),
-    Param("layout_merge_bboxes_mode", (*_LAYOUT, "layout_merge_bboxes_mode"),
-          "nested boxes: union, large (keep the outer) or small (keep the inner), or {class id: mode}", call=True),
-    Param("layout_detection_model_name", (*_LAYOUT, "model_name"), "layout detection model (registry name)"),
-    Param("layout_detection_model_dir", (*_LAYOUT, "model_dir"),
-          "your PaddleX layout model directory (with its inference.yml) or .onnx file"),
-    Param("layout_detection_batch_size", (*_LAYOUT, "batch_size"), "pages per layout batch (one at a time)"),
+    Param("layout_threshold", (*_LAYOUT, "threshold"), call=True),
+    Param("layout_nms", (*_LAYOUT, "layout_nms"), call=True),
+    Param("layout_unclip_ratio", (*_LAYOUT, "layout_unclip_ratio"), call=True),
+    Param("layout_merge_bboxes_mode", (*_LAYOUT, "layout_merge_bboxes_mode"), call=True),
+    Param("layout_detection_model_name", (*_LAYOUT, "model_name")),
+    Param("layout_detection_model_dir", (*_LAYOUT, "model_dir")),
+    Param("layout_detection_batch_size", (*_LAYOUT, "batch_size")),
 )
 
 

@@ -22,7 +22,7 @@ class TableRecognitionConfig(PipelineConfig):
     pipeline_name: str = "table_recognition"
     use_doc_preprocessor: bool = setting(True, help="run the document preprocessor (orientation, unwarping) first")
     use_layout_detection: bool = setting(True, help="find table regions with layout detection (else: the whole page)")
-    use_ocr_model: bool = setting(True, help="run the GeneralOCR sub-pipeline on the page")
+    use_ocr_model: bool = setting(True, help="run the GeneralOCR sub-pipeline on the page (False: predict's overall_ocr_res is used)")
     layout_detection: LayoutDetectionConfig = submodule("LayoutDetection", LayoutDetectionConfig)
     table_structure_recognition: TableStructureRecognitionConfig = submodule(
         "TableStructureRecognition", TableStructureRecognitionConfig)

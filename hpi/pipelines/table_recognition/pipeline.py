@@ -37,18 +37,18 @@ _OCR_MODELS = ("text_detection_model_name", "text_detection_model_dir", "text_re
 
 PARAMS = (
     *nested_doc_preprocessor_params(),
-    Param("use_layout_detection", ("use_layout_detection",), "find table regions by layout detection", call=True),
-    Param("use_ocr_model", ("use_ocr_model",), "run OCR on the page (False: predict's overall_ocr_res is used)",
+    Param("use_layout_detection", ("use_layout_detection",), call=True),
+    Param("use_ocr_model", ("use_ocr_model",),
           call=True),
     *nested_params(OCRPipeline.params, _OCR, _OCR_CALL),
     Param("use_ocr_results_with_table_cells", (), "OCR each cell crop instead of matching page lines",
           init=False, call=True, annotation=bool, default=False),
     Param("cell_sort_by_y_projection", (), "order a cell's lines by vertical overlap, then x",
           init=False, call=True, annotation=bool, default=False),
-    Param("layout_detection_model_name", (*_LAYOUT, "model_name"), "layout detection model (registry name)"),
-    Param("layout_detection_model_dir", (*_LAYOUT, "model_dir"), "your PaddleX layout model dir or .onnx file"),
-    Param("table_structure_recognition_model_name", (*_TABLE, "model_name"), "table structure model (SLANet_plus)"),
-    Param("table_structure_recognition_model_dir", (*_TABLE, "model_dir"), "your PaddleX table model dir or .onnx"),
+    Param("layout_detection_model_name", (*_LAYOUT, "model_name")),
+    Param("layout_detection_model_dir", (*_LAYOUT, "model_dir")),
+    Param("table_structure_recognition_model_name", (*_TABLE, "model_name")),
+    Param("table_structure_recognition_model_dir", (*_TABLE, "model_dir")),
     *nested_params(OCRPipeline.params, _OCR, _OCR_MODELS),
 )
 
