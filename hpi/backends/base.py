@@ -15,7 +15,8 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from ..errors import BackendError, ConfigError
+from ..env import env_number
+from ..errors import BackendError
 from ..models.artifacts import ModelArtifacts
 from .options import Option, check_options
 
@@ -23,12 +24,9 @@ THREADS_ENV = "HPI_NUM_THREADS"
 
 
 def default_threads() -> int:
-    env = os.environ.get(THREADS_ENV)
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ConfigError(f"{THREADS_ENV} must be a whole number of threads; got {env!r}.") from None
+    threads = env_number(THREADS_ENV, None, int, "a whole number of threads ≥ 1")
+    if threads is not None:
+        return threads
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux

@@ -8,7 +8,6 @@ per box after that is compiled and runs with the GIL released.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Sequence
 
@@ -59,13 +58,9 @@ def _default_threads() -> int:
     made CTC on 64×80×6625 2× slower than one thread (a descheduled worker stalls the team).
     Set HPI_KERNEL_THREADS=N to split large calls (a 64×80 CTC batch, a full page) over N threads.
     """
-    value = os.environ.get("HPI_KERNEL_THREADS", "").strip()
-    if not value:
-        return 1
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise InputError(f"HPI_KERNEL_THREADS must be an integer, got {value!r}.") from None
+    from ..env import env_number
+
+    return env_number("HPI_KERNEL_THREADS", 1, int, "a whole number of threads ≥ 1")
 
 
 NUM_THREADS = _default_threads()

@@ -17,7 +17,6 @@ rule; bf16/fp16 ones by the task's low-precision rule (:mod:`hpi.models.tasks`).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -26,10 +25,11 @@ import numpy as np
 
 from ..._deps import import_onnx
 from ...device import Device
-from ...errors import BackendError, ConfigError
+from ...errors import BackendError
 from ...models.artifacts import ModelArtifacts
 from ...models.compare import compare_outputs
 from ...models.probe_inputs import probe_input
+from ...env import env_number
 from ...models.tasks import task_of
 from .. import BACKENDS, create_runner, is_installed
 from ..base import Runner
@@ -63,11 +63,7 @@ class _Trial:
 
 def measure_budget_s() -> float:
     """Seconds after which no further timing round starts (``HPI_MEASURE_BUDGET_S``, default 8)."""
-    value = os.environ.get(BUDGET_ENV, "8")
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"{BUDGET_ENV} must be a number of seconds; got {value!r}.") from None
+    return env_number(BUDGET_ENV, 8.0, float, "a number of seconds ≥ 0", allow_equal=True)
 
 
 def measure_candidates(
