@@ -29,6 +29,7 @@ def doc_pipeline():
 
 
 @pytest.mark.parametrize("turns", [0, 1, 2, 3])
+@pytest.mark.smoke
 def test_each_orientation_is_set_upright(doc_pipeline, page, turns):
     turned = np.ascontiguousarray(np.rot90(page, turns))
     result = next(doc_pipeline.predict(turned))

@@ -37,6 +37,7 @@ def unwarp_pipeline():
         yield pipeline
 
 
+@pytest.mark.smoke
 def test_doc_preprocessor_output_is_the_unwarped_page(unwarp_pipeline, pages, tmp_path):
     from PIL import Image
 

@@ -36,6 +36,7 @@ def results(layout, pages):
     return list(layout.predict([p.image for p in pages]))
 
 
+@pytest.mark.smoke
 def test_every_table_title_and_text_region_is_found(results, pages):
     for page, result in zip(pages, results):
         boxes = result.boxes

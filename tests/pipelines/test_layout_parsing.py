@@ -97,6 +97,7 @@ def _same(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, "".join(a.split()).lower(), "".join(b.split()).lower()).ratio()
 
 
+@pytest.mark.smoke
 def test_blocks_in_reading_order_with_texts_and_table_html(result, page):
     blocks = [b for b in result.parsing_res_list if b["block_content"].strip()]
     assert [list(b) for b in blocks] == [["block_bbox", "block_label", "block_content"]] * len(blocks)

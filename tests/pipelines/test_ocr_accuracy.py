@@ -66,6 +66,7 @@ def test_every_case_mostly_right(accuracy):
         assert recall >= 0.85 and exact >= 0.7, (name, recall, exact, mismatches)
 
 
+@pytest.mark.smoke
 def test_upside_down_lines_need_textline_orientation(ocr_pipeline):
     fonts = latin_fonts()
     if not fonts:
@@ -89,6 +90,7 @@ def test_upside_down_lines_need_textline_orientation(ocr_pipeline):
     assert exact_without < 1.0  # the classifier is what makes these lines readable
 
 
+@pytest.mark.smoke
 def test_single_line_crop(ocr_pipeline):
     fonts = latin_fonts()
     if not fonts:

@@ -19,6 +19,7 @@ def fonts():
     return found
 
 
+@pytest.mark.smoke
 def test_default_pipeline_keeps_the_spaces_between_words(fonts):
     """PP-OCRv4 dropped most spaces between English words (hpi 0.1 ignored whitespace in its checks)."""
     from hpi import create_pipeline

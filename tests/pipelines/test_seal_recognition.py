@@ -35,6 +35,7 @@ def _read(result) -> list[str]:
     return [normalize(t) for seal in result.seal_res_list for t in seal.rec_texts]
 
 
+@pytest.mark.smoke
 def test_rendered_seals_read_exactly(seal_pipeline, seals):
     results = list(seal_pipeline.predict([s.image for s in seals]))
     exact = sum(_read(r) == [normalize(t) for t in s.texts] for r, s in zip(results, seals))

@@ -130,6 +130,7 @@ def test_saved_files_have_paddlex_names(results, tmp_path):
     assert {str(r) for r in sheet.merged_cells.ranges} == {"A1:A2", "B1:C1"}
 
 
+@pytest.mark.smoke
 def test_recognize_tables_on_given_regions(table_pipeline, tables):
     """The entry point layout parsing uses: regions found elsewhere, the page OCR'd once."""
     table = tables["ruled 4x3"]
