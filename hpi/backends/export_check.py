@@ -37,9 +37,11 @@ FP16_TOLERANCE = 2e-3  # fp16 original vs its fp32 copy, relative to the output'
 
 
 def prepare_model(ref: str | Path, need_onnx: bool = True, default_spec: ModelSpec | None = None) -> ModelArtifacts:
-    """The model ``ref`` names, with a verified ONNX export when ``need_onnx`` and only Paddle files exist.
+    """The model ``ref`` names, with a verified ONNX export when ``need_onnx`` and only Paddle files exist
+    (when the export fails or disagrees, the Paddle files alone: Paddle Inference runs the model).
 
-    ``ref`` is a registry name (fetched on first use), a PaddleX model
+    ``ref`` is a registry name (fetched on first use), any PaddleX model name (PaddleX's cache,
+    hpi's cache or fetched: :mod:`hpi.models.store`), a PaddleX model
     directory or an ``.onnx`` file; ``default_spec`` gives the model facts for
     user files whose name is not in the registry (see
     :func:`hpi.models.resolve.locate_model`).

@@ -1,4 +1,4 @@
-"""Turn what the user names (a registry name, a PaddleX model dir, an .onnx file) into ModelArtifacts.
+"""Turn what the user names (a registry name, a PaddleX model name or dir, an .onnx file) into ModelArtifacts.
 
 :func:`locate_model` finds the files and their facts; it never exports. The
 verified export of a Paddle-only model needs the backends that run it:
@@ -42,7 +42,8 @@ def _with_yml_facts(spec: ModelSpec | None, yml: Path, name: str, user_model: bo
 def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> ModelArtifacts:
     """The model ``ref`` names, as found: Paddle files, ONNX file, or both (no export).
 
-    ``ref`` is a registry name (fetched on first use), a PaddleX model directory
+    ``ref`` is a registry name (fetched on first use), any PaddleX model name (PaddleX's cache,
+    hpi's cache or fetched: :mod:`hpi.models.store`), a PaddleX model directory
     (``inference.json`` or ``inference.pdmodel`` + ``inference.pdiparams``,
     optional ``inference.yml``) or an ``.onnx`` file. ``default_spec`` supplies
     the model facts (mean/std, shapes) for user-given files whose name is not

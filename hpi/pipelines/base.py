@@ -5,7 +5,7 @@ A pipeline subclass declares its PaddleX name, config class, parameters
 :meth:`Pipeline.predict_item` for one decoded image. The base owns input
 iteration (:mod:`hpi.inputs`), per-input error isolation (:class:`ErrorResult`,
 ``on_error``), per-call parameter checking, lazy predictor loading per slot
-(registry name, PaddleX model dir or ``.onnx`` file → backend runner →
+(a model hpi ships, any PaddleX model name, a PaddleX model dir or ``.onnx`` file → backend runner →
 predictor), sub-pipelines, ``describe()``, ``close()`` and the context manager.
 """
 

