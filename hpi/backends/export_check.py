@@ -184,11 +184,11 @@ def export_checked(artifacts: ModelArtifacts) -> ModelArtifacts:
 
 def parity_shapes(spec: ModelSpec | None, input_shape: list) -> list[tuple[int, ...]]:
     """The input shapes an export is checked on: the smallest typical one, or the model's own dims."""
-    if spec is not None:
+    if spec is not None and spec.inputs:
         rule = spec.inputs[0]
         # The smallest typical shape keeps the check to a second or two.
         return [min(rule.typical_shapes, key=lambda s: int(np.prod(s)))]
-    # No registry facts: the model's own static dims; 1 for the batch, 64 for other dynamic ones
+    # No input rules (a user's model of a task hpi ships none for): the model's own static dims; 1 for the batch, 64 for other dynamic ones
     # (onnxruntime reports those as None, -1 or a symbolic name).
     shape = [d if isinstance(d, int) and d > 0 else (1 if i == 0 else 64) for i, d in enumerate(input_shape)]
     return [tuple(shape)]

@@ -138,6 +138,8 @@ def _read_meta(path: Path) -> dict | None:
 
 
 def _run_paddle2onnx(model_file: Path, params_file: Path, out_file: Path, workdir: Path) -> None:
+    # paddle2onnx runs in its own work directory: a model given by a relative path must not be read from there.
+    model_file, params_file = Path(model_file).resolve(), Path(params_file).resolve()
     cmd = [
         sys.executable, "-c", "import sys; from paddle2onnx.command import main; sys.exit(main())",
         "--model_dir", str(model_file.parent),

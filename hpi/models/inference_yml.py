@@ -85,6 +85,8 @@ def read_facts(path: Path) -> dict[str, Any]:
         elif name == "ResizeImage" and "size" in args:  # classifiers: size is [width, height]
             width, height = (int(v) for v in args["size"])
             post["image_shape"] = [3, height, width]
+            # PaddleX's classification predictor reads RGB and stretches to the size (no padding).
+            post["resize"], post["rgb"] = "stretch", True
     postprocess = data.get("PostProcess") or {}
     kind = postprocess.get("name")
     if kind == "DBPostProcess":

@@ -72,7 +72,7 @@ class ModelSpec:
 
     name: str
     task: str
-    source: WheelSource
+    source: WheelSource | None  # None: a model directory's own facts (directory_spec), not a shipped model
     files: dict[str, str]
     inputs: tuple[InputRule, ...]
     mean: tuple[float, float, float]
@@ -94,6 +94,13 @@ class ModelSpec:
     @property
     def format(self) -> str:
         return "paddle" if "pdmodel" in self.files else "onnx"
+
+
+def directory_spec(name: str, task: str) -> ModelSpec:
+    """The facts of a model of a task hpi ships no model for: its name and task; the rest (mean/std, labels,
+    post-processing) comes from its own inference.yml, the input shapes from the model itself."""
+    return ModelSpec(name=name, task=task, source=None, files={}, inputs=(), mean=(0.0, 0.0, 0.0),
+                     std=(1.0, 1.0, 1.0), description=f"{name} from its own model directory")
 
 
 def paddle_inference_files(directory: str) -> dict[str, str]:

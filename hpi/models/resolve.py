@@ -98,13 +98,15 @@ def locate_model(ref: str | Path, default_spec: ModelSpec | None = None) -> Mode
         onnx_candidates = found_onnx if len(found_onnx) == 1 else []
     model_file = next((path / f for f in _PADDLE_MODEL_FILES if (path / f).is_file()), None)
     params_file = path / "inference.pdiparams"
+    yml_extra = {"yml": path / "inference.yml"} if (path / "inference.yml").is_file() else {}
     if model_file is not None and params_file.is_file():
         paddle = (model_file, params_file)
         content_hash = sha256_files(list(paddle))
         onnx_path = onnx_candidates[0] if onnx_candidates else None
-        return ModelArtifacts(name, content_hash, spec, onnx_path=onnx_path, paddle_files=paddle)
+        return ModelArtifacts(name, content_hash, spec, onnx_path=onnx_path, paddle_files=paddle,
+                              extra_files=dict(yml_extra))
     if onnx_candidates:
-        extra = {}
+        extra = dict(yml_extra)
         onnx_path, content_hash = _runnable_onnx(onnx_candidates[0], sha256_file(onnx_candidates[0]), extra)
         return ModelArtifacts(name, content_hash, spec, onnx_path=onnx_path, extra_files=extra)
     found = sorted(p.name for p in path.iterdir())[:12]

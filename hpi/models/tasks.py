@@ -133,6 +133,8 @@ TASKS: dict[str, TaskInfo] = {
                 model_names=("SLANet", "SLANet_plus"),
                 preprocess_ops=("DecodeImage", "TableLabelEncode", "TableBoxEncode", "ResizeTableImage",
                                 "NormalizeImage", "PaddingTableImage", "ToCHWImage", "KeepKeys")),
+        replace(_ORIENTATION, name="image_classification", description="image classes (softmax probabilities)",
+                paddlex_module="image_classification", paddlex_model_list="image_classification"),
         replace(GENERIC, name="image_unwarping", probe="page",
                 description="document unwarping (UVDoc: a coarse sampling grid over the page)",
                 paddlex_module="image_unwarping", paddlex_model_list="image_unwarping"),

@@ -49,6 +49,8 @@ PIPELINES: dict[str, PipelineInfo] = {
                      "page regions (text, title, table, figure, ...) as labelled boxes"),
         PipelineInfo("layout_parsing", "layout_parsing", "LayoutParsingPipeline",
                      "page regions in reading order: text through OCR, tables as HTML, seals (Markdown too)"),
+        PipelineInfo("image_classification", "image_classification", "ImageClassificationPipeline",
+                     "an image's top classes (the model's own inference.yml: pre-processing, labels)"),
     )
 }
 

@@ -23,10 +23,10 @@ from ..config import ConfigBase, HPIConfig, get_path, section
 from ..device import Device, parse_device
 from ..errors import ConfigError, HPIError, ModelError, ModelUnavailableError
 from ..inputs import InputItem, iter_items
-from ..models import inference_yml
-from ..models.registry import MODELS, ModelSpec
+from ..models import catalog, inference_yml
+from ..models.registry import MODELS, ModelSpec, directory_spec
 from ..models.store import official_model_dir
-from ..models.tasks import task_for_model
+from ..models.tasks import TaskInfo, get_task, task_for_model
 from ..results import ErrorResult
 from .modules import ModuleConfig
 from .params import Param, apply_overrides, given_call_params, resolve_call
@@ -273,11 +273,13 @@ def resolve_module_model(module: ModuleConfig):
     """
     task = module.TASK
     default_spec: ModelSpec | None = MODELS.get(type(module)().model_name)
+    if default_spec is None:  # a task hpi ships no model for: the model's own inference.yml says the rest
+        default_spec = directory_spec(module.model_name or task, task)
     if module.model_dir:
         yml = Path(module.model_dir).expanduser() / "inference.yml"
         named = inference_yml.model_name(yml) if yml.is_file() else None
         row = task_for_model(named) if isinstance(named, str) else None
-        if row is not None and row.name != task:
+        if row is not None and not runs_in(named, row, task):
             raise ConfigError(f"model_dir {module.model_dir} holds {named!r}, a {row.name} model (PaddleX's "
                               f"{row.paddlex_module}); this slot needs a {task} model.")
         artifacts = prepare_model(module.model_dir, default_spec=default_spec)
@@ -288,7 +290,7 @@ def resolve_module_model(module: ModuleConfig):
         artifacts = prepare_model(module.model_name)
     else:
         row = task_for_model(module.model_name)
-        if row is not None and row.name != task:
+        if row is not None and not runs_in(module.model_name, row, task):
             raise ConfigError(f"Model {module.model_name!r} is a {row.name} model (PaddleX's "
                               f"{row.paddlex_module}), not {task}; name a {task} model.")
         try:
@@ -303,6 +305,16 @@ def resolve_module_model(module: ModuleConfig):
             ) from None
         artifacts = prepare_model(str(directory), default_spec=default_spec)
     return artifacts, artifacts.spec or default_spec
+
+
+def runs_in(model_name: str, row: TaskInfo, task: str) -> bool:
+    """Whether a model of task ``row`` runs in a slot of ``task``: the same task, or PaddleX's generic module
+    whose model list holds it (a textline orientation model is an image classifier to PaddleX)."""
+    if row.name == task:
+        return True
+    slot = get_task(task)
+    return not slot.model_names and bool(slot.paddlex_model_list) and \
+        catalog.paddlex_module(model_name) == slot.paddlex_model_list
 
 
 def nearest_model(name: str, shipped: list[str]) -> str | None:

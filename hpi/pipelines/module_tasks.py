@@ -20,6 +20,7 @@ from typing import Any, Mapping
 from ..models.tasks import TaskInfo, get_task
 from ..predictors.doc_orientation import DocOrientationClassifier
 from ..predictors.doc_unwarping import DocUnwarper
+from ..predictors.image_classification import ImageClassifier
 from ..predictors.layout_detection import LayoutDetector
 from ..predictors.table_structure import TableStructureRecognizer
 from ..predictors.text_detection import TextDetector
@@ -28,7 +29,8 @@ from ..predictors.textline_orientation import TextlineClassifier
 from ..results.layout import LayoutDetectionResult
 from ..results.modules import DocTrResult, TableStructureResult, TextDetResult, TextRecResult, TopkResult
 from .modules import (
-    DocOrientationClassifyConfig, DocUnwarpingConfig, LayoutDetectionConfig, ModuleConfig, SealTextDetectionConfig,
+    DocOrientationClassifyConfig, DocUnwarpingConfig, ImageClassificationConfig, LayoutDetectionConfig, ModuleConfig,
+    SealTextDetectionConfig,
     TableStructureRecognitionConfig, TextDetectionConfig, TextLineOrientationConfig, TextRecognitionConfig,
 )
 
@@ -76,6 +78,7 @@ MODULE_TASKS: dict[str, ModuleTask] = {
                    TableStructureResult),
         ModuleTask(LayoutDetectionConfig, "LayoutDetection", LayoutDetector, LayoutDetectionResult,
                    ("threshold", "layout_nms", "layout_unclip_ratio", "layout_merge_bboxes_mode")),
+        ModuleTask(ImageClassificationConfig, "ImageClassification", ImageClassifier, TopkResult, ("topk",)),
     )
 }
 

@@ -146,6 +146,23 @@ class SealTextDetectionConfig(ModuleConfig):
 
 
 @dataclass(frozen=True)
+class ImageClassificationConfig(ModuleConfig):
+    """Image classification (PaddleX's ``image_classification`` module): the top classes of an image.
+
+    No weights of PaddleX's classifiers are on PyPI: give ``model_dir`` (a PaddleX model directory), or a
+    model name found in PaddleX's cache or fetched (``hpi models list --all``). The pre-processing and the
+    labels come from the model's own ``inference.yml``.
+    """
+
+    TASK = "image_classification"
+
+    module_name: str = "image_classification"
+    model_name: str = "PP-LCNet_x0_5"
+    batch_size: int = setting(1, positive=True, help="images per model call")
+    topk: int | None = setting(None, positive=True, help="how many top classes (None: the model's inference.yml)")
+
+
+@dataclass(frozen=True)
 class TableStructureRecognitionConfig(ModuleConfig):
     """Table structure: SLANet_plus (PaddleX's default; hpi's ONNX export repaired) or SLANet."""
 
@@ -157,7 +174,7 @@ class TableStructureRecognitionConfig(ModuleConfig):
 
 
 __all__ = [
-    "LayoutDetectionConfig",
+    "ImageClassificationConfig", "LayoutDetectionConfig",
     "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "SealTextDetectionConfig",
     "TextDetectionConfig",
     "TableStructureRecognitionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",

@@ -88,6 +88,13 @@ def _output_images_entry(result: Any, image: np.ndarray, visualize: bool, encode
     return entry
 
 
+def _categories_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's /image-classification result: categories [{id, name, score}], image (or null).
+    categories = [{"id": int(i), "name": str(n), "score": float(s)}
+                  for i, n, s in zip(result.class_ids, result.label_names, result.scores)]
+    return {"categories": categories, "image": encode(result.img["res"]) if visualize else None}
+
+
 @dataclass(frozen=True)
 class Protocol:
     """How a family of PaddleX's endpoints takes its input and lays out its result.
@@ -146,6 +153,7 @@ SERVING_APPS: dict[str, ServingApp] = {
         ServingApp("seal_recognition", "/seal-recognition", "sealRecResults", _output_images_entry),
         ServingApp("layout_detection", "/layout-detection", "layoutDetectionResults", _layout_detection_entry),
         ServingApp("layout_parsing", "/layout-parsing", "layoutParsingResults", _output_images_entry),
+        ServingApp("image_classification", "/image-classification", "", _categories_entry, IMAGE),
     )
 }
 

@@ -1,0 +1,45 @@
+"""The image classification pipeline: an image → its top classes (PaddleX's ``image_classification``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...inputs import InputItem
+from ...predictors.image_classification import ImageClassifier
+from ...results.modules import TopkResult
+from ...timing import StageTimes
+from ..base import ModelSlot, Pipeline
+from ..params import Param
+from .config import ImageClassificationPipelineConfig
+
+_CLS = ("SubModules", "ImageClassification")
+
+# PaddleX's pipeline parameter (topk) and its model settings; help texts come from the config fields.
+PARAMS = (
+    Param("topk", (*_CLS, "topk"), call=True),
+    Param("image_classification_model_name", (*_CLS, "model_name")),
+    Param("image_classification_model_dir", (*_CLS, "model_dir")),
+    Param("image_classification_batch_size", (*_CLS, "batch_size")),
+)
+# PaddleX's pipeline: the config's topk, else 5 (paddlex/inference/pipelines/image_classification/pipeline.py).
+DEFAULT_TOPK = 5
+
+
+class ImageClassificationPipeline(Pipeline):
+    """PaddleX's image classification on hpi's engine; the model's ``inference.yml`` gives its pre-processing
+    and labels. Results are PaddleX's ``TopkResult`` (``class_ids``, ``scores``, ``label_names``)."""
+
+    name = "image_classification"
+    config_class = ImageClassificationPipelineConfig
+    params = PARAMS
+    models = {"image_classification": ModelSlot("image_classification", ImageClassifier)}
+
+    def prepare_call(self, params: dict[str, Any], given: set[str]) -> int:
+        return DEFAULT_TOPK if params["topk"] is None else int(params["topk"])
+
+    def predict_item(self, item: InputItem, topk: int) -> TopkResult:
+        times = StageTimes()
+        [(class_ids, scores, names)] = self.predictor("image_classification").predict([item.image], topk, times)
+        return TopkResult(class_ids=class_ids, scores=scores, label_names=names, input_path=item.input_path,
+                          page_index=item.page_index, input_img=item.image, stem=item.stem,
+                          timings_ms=times.as_ms())

