@@ -14,12 +14,16 @@ from .config import LayoutDetectionPipelineConfig
 
 _LAYOUT = ("SubModules", "LayoutDetection")
 
-# PaddleX's (PaddleOCR's) names for the layout parameters, shared by the pipelines that detect layout.
-LAYOUT_PARAMS = (
+# PaddleX's (PaddleOCR's) names for the layout parameters, shared by the pipelines that detect layout
+# (seal recognition takes the per-call ones).
+LAYOUT_CALL_PARAMS = (
     Param("layout_threshold", (*_LAYOUT, "threshold"), call=True),
     Param("layout_nms", (*_LAYOUT, "layout_nms"), call=True),
     Param("layout_unclip_ratio", (*_LAYOUT, "layout_unclip_ratio"), call=True),
     Param("layout_merge_bboxes_mode", (*_LAYOUT, "layout_merge_bboxes_mode"), call=True),
+)
+LAYOUT_PARAMS = (
+    *LAYOUT_CALL_PARAMS,
     Param("layout_detection_model_name", (*_LAYOUT, "model_name")),
     Param("layout_detection_model_dir", (*_LAYOUT, "model_dir")),
     Param("layout_detection_batch_size", (*_LAYOUT, "batch_size")),

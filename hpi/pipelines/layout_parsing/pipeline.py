@@ -55,8 +55,7 @@ PARAMS = (
           unsupported="formula recognition: no formula model has weights on PyPI"),
     *LAYOUT_PARAMS,
     *nested_params(OCRPipeline.params, _OCR, _OCR_CALL[1:]),  # the text_det_* and text_rec_score_thresh
-    Param("seal_det_limit_side_len", (*_SEAL_DET, "limit_side_len"),
-          call=True),
+    Param("seal_det_limit_side_len", (*_SEAL_DET, "limit_side_len"), call=True),
     Param("seal_det_limit_type", (*_SEAL_DET, "limit_type"), call=True),
     Param("seal_det_thresh", (*_SEAL_DET, "thresh"), call=True),
     Param("seal_det_box_thresh", (*_SEAL_DET, "box_thresh"), call=True),

@@ -13,6 +13,7 @@ from ...results.seal_recognition import SealOCRResult, SealRecognitionResult, Se
 from ...timing import NULL_TIMES, StageTimes
 from ..base import Pipeline
 from ..doc_preprocessor import DocPreprocessorPipeline, nested_doc_preprocessor_params
+from ..layout_detection.pipeline import LAYOUT_CALL_PARAMS
 from ..params import Param
 from .config import SEAL_REGIONS_MODEL, SealRecognitionConfig
 from .regions import crop_region, find_seal_regions
@@ -20,7 +21,6 @@ from .seal_ocr import SealCall, SealOCRPipeline
 
 log = logging.getLogger(__name__)
 
-_LAYOUT = ("SubModules", "LayoutDetection")
 _DET = ("SubPipelines", "SealOCR", "SubModules", "TextDetection")
 _REC = ("SubPipelines", "SealOCR", "SubModules", "TextRecognition")
 
@@ -28,15 +28,9 @@ _REC = ("SubPipelines", "SealOCR", "SubModules", "TextRecognition")
 PARAMS = (
     *nested_doc_preprocessor_params(),
     Param("use_layout_detection", ("use_layout_detection",), call=True),
-    Param("layout_threshold", (*_LAYOUT, "threshold"), call=True),
-    Param("layout_nms", (*_LAYOUT, "layout_nms"), call=True),
-    Param("layout_unclip_ratio", (*_LAYOUT, "layout_unclip_ratio"),
-          call=True),
-    Param("layout_merge_bboxes_mode", (*_LAYOUT, "layout_merge_bboxes_mode"), call=True),
-    Param("seal_det_limit_side_len", (*_DET, "limit_side_len"),
-          call=True),
-    Param("seal_det_limit_type", (*_DET, "limit_type"),
-          call=True),
+    *LAYOUT_CALL_PARAMS,
+    Param("seal_det_limit_side_len", (*_DET, "limit_side_len"), call=True),
+    Param("seal_det_limit_type", (*_DET, "limit_type"), call=True),
     Param("seal_det_thresh", (*_DET, "thresh"), call=True),
     Param("seal_det_box_thresh", (*_DET, "box_thresh"), call=True),
     Param("seal_det_unclip_ratio", (*_DET, "unclip_ratio"), call=True),

@@ -38,8 +38,7 @@ _OCR_MODELS = ("text_detection_model_name", "text_detection_model_dir", "text_re
 PARAMS = (
     *nested_doc_preprocessor_params(),
     Param("use_layout_detection", ("use_layout_detection",), call=True),
-    Param("use_ocr_model", ("use_ocr_model",),
-          call=True),
+    Param("use_ocr_model", ("use_ocr_model",), call=True),
     *nested_params(OCRPipeline.params, _OCR, _OCR_CALL),
     Param("use_ocr_results_with_table_cells", (), "OCR each cell crop instead of matching page lines",
           init=False, call=True, annotation=bool, default=False),
