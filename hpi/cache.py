@@ -346,7 +346,27 @@ def combine_digests(digests: list[str]) -> str:
     return digest.hexdigest()
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def plain_file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` gives a new file here: 0o666 less the process umask (a temp
+    file from mkstemp is 0o600, which would leave results in a shared folder unreadable to others)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:  # no /proc: read the umask by setting it back (briefly process-wide, hence the lock)
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (temp file + rename), with the permissions a plain write gives."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -355,6 +375,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), plain_file_mode())
         os.replace(tmp, path)
     except BaseException as exc:
         if tmp is not None:

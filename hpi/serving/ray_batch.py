@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from ..cache import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +46,6 @@ def pending(input_dir: str | Path, out_dir: str | Path) -> tuple[list[str], int]
     every = list_inputs(input_dir)
     todo = [rel for rel in every if not output_path(out_dir, rel).is_file()]
     return todo, len(every) - len(todo)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class FileProcessor:
@@ -91,7 +79,7 @@ class FileProcessor:
             error = f"{type(exc).__name__}: {exc}"
             pages.append({"page_index": None, "error": error})
         record = {"input_path": relative, "pages": pages}
-        _write_atomic(output_path(self.out_dir, relative), json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        atomic_write_bytes(output_path(self.out_dir, relative), json.dumps(record, ensure_ascii=False).encode("utf-8"))
         return {"input": relative, "pages": len(pages), "failed": failed, "error": error, "node": _node()}
 
     def __call__(self, batch: dict) -> dict:
