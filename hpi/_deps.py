@@ -101,10 +101,6 @@ def import_openvino() -> ModuleType:
     return _import("openvino")
 
 
-def import_paddle() -> ModuleType:
-    return _import("paddle")
-
-
 def import_paddle_inference() -> ModuleType:
     _import("paddle")
     with _logging_preserved():

