@@ -277,3 +277,18 @@ def test_serving_ceiling_report(tmp_path):
     assert report["bound_from_batching_rec"]["320"] == pytest.approx(rows["1x320"] / min(rows.values()), rel=0.01)
     assert report["bound_on_concurrency_speedup"] == pytest.approx(
         report["bound_from_idle_cores"] * report["bound_from_batching_rec"]["320"], rel=0.01)
+
+
+def test_cold_start_times_every_start_up_model_of_nested_pipelines(monkeypatch):
+    """Layout parsing starts 6 models, two text detections and two recognitions among them: each is timed."""
+    from hpi.commands import benchmark
+    from hpi.pipelines import load_config
+
+    cls, config = load_config("layout_parsing", overrides={"use_doc_preprocessor": False})
+    paths = cls.startup_slots(config)
+    monkeypatch.setattr(cls, "__init__", lambda self, *a, **k: None)  # the runners are not the point here
+    monkeypatch.setattr(benchmark, "_timed", lambda fn, *a, **k: (None, 0.0) if fn is cls else (fn(*a, **k), 0.0))
+    monkeypatch.setattr("hpi.backends.select.decide_backend",
+                        lambda *a, **k: type("D", (), {"backend": "onnxruntime", "reason": "requested"})())
+    _, cold = benchmark.cold_start("layout_parsing", {"use_doc_preprocessor": False}, "cpu")
+    assert set(cold["models"]) == {".".join(p) for p in paths} and len(paths) == 6

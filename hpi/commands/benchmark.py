@@ -181,7 +181,8 @@ def cold_start(pipeline_ref: str, overrides: dict, device: str) -> tuple[Any, di
     cls, config = load_config(pipeline_ref, overrides=overrides)
     hpi = config.hpi_config
     dev = parse_device(device)
-    sections = {path[-1]: cls.module_config_for(config, path) for path in cls.startup_slots(config)}
+    # Keyed by the whole slot path: layout parsing's seal OCR and general OCR both have a text_detection.
+    sections = {".".join(path): cls.module_config_for(config, path) for path in cls.startup_slots(config)}
     models: dict[str, dict] = {}
     for task, section in sections.items():
         entry: dict[str, Any] = {"model": section.model_dir or section.model_name}
