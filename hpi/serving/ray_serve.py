@@ -72,15 +72,10 @@ def app_builder(args: Mapping[str, str]):
     ``pipeline``, ``device``, ``num_replicas``, ``num_cpus``, ``max_queued_requests`` and any
     :class:`ServingSettings` field (as text)."""
     args = dict(args)
-    fields = {f.name: f for f in dataclasses.fields(ServingSettings)}
-    chosen: dict[str, Any] = {}
-    for key in list(args):
-        if key in fields:
-            text = args.pop(key)
-            kind = type(getattr(ServingSettings(), key))
-            chosen[key] = (text.lower() in ("1", "true", "yes")) if kind is bool else kind(text)
+    own = ("pipeline", "device", "num_replicas", "num_cpus", "max_queued_requests")
+    settings = ServingSettings.from_text({k: v for k, v in args.items() if k not in own})
     return build_app(
-        args.pop("pipeline", "OCR"), device=args.pop("device", None), settings=ServingSettings(**chosen),
+        args.pop("pipeline", "OCR"), device=args.pop("device", None), settings=settings,
         num_replicas=int(args.pop("num_replicas", 1)), num_cpus=float(args.pop("num_cpus", 1)),
         max_queued_requests=int(args["max_queued_requests"]) if "max_queued_requests" in args else None,
     )

@@ -69,6 +69,19 @@ class ServingSettings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @classmethod
+    def from_text(cls, values: Mapping[str, str]) -> "ServingSettings":
+        """Settings from text (``serve run ... concurrency=8 visualize=false max_output_image_size=1000,800``):
+        each value parsed by its field's type, a bad one an error naming the setting."""
+        kinds = {f.name: f.type for f in fields(cls)}
+        parsed: dict[str, Any] = {}
+        for key, text in values.items():
+            if key not in kinds:
+                raise ConfigError(f"Unknown serving setting {key!r}{did_you_mean(key, kinds)}. "
+                                  f"Valid: {', '.join(sorted(kinds))}.")
+            parsed[key] = _parse(key, str(text), str(kinds[key]))
+        return cls(**parsed)
+
+    @classmethod
     def from_paddlex(cls, section: Mapping[str, Any] | None) -> "ServingSettings":
         """Settings from a YAML ``Serving`` section: PaddleX's keys (``visualize``,
         ``extra.max_num_input_imgs``, ``extra.max_output_img_size``) and hpi's own (the field names above,
@@ -89,6 +102,25 @@ class ServingSettings:
                 raise ConfigError(f"Unknown Serving key {key!r}{did_you_mean(key, valid)}. Valid: {', '.join(sorted(valid))}.")
             values[key] = value
         return cls(**values)
+
+
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _parse(key: str, text: str, kind: str) -> Any:
+    """One setting's text as its field's type (``bool``, ``int``, ``float``, ``tuple[int, int]``)."""
+    value = text.strip()
+    try:
+        if kind == "bool":
+            return _BOOLS[value.lower()]
+        if kind.startswith("tuple"):
+            width, height = (int(part) for part in value.replace("x", ",").split(","))
+            return width, height
+        return int(value) if kind == "int" else float(value)
+    except (KeyError, ValueError):
+        expected = {"bool": "true or false", "int": "a whole number", "float": "a number"}.get(
+            kind, "two whole numbers, e.g. 1000,800")
+        raise ConfigError(f"Serving setting {key} is {text!r}; it must be {expected}.") from None
 
 
 __all__ = ["DEFAULT_MAX_PDF_PAGES", "DEFAULT_MAX_PIXELS", "ServingSettings"]

@@ -205,3 +205,16 @@ def test_the_image_protocol_adapter():
     [(status, body, _)] = _run(service, [json.dumps({"file": png, "fileType": 1}).encode()])
     assert status == 422 and '"loc": "body.image"' in body["errorMsg"] and '"missing"' in body["errorMsg"]
     asyncio.run(service.close())
+
+
+def test_settings_from_text_as_ray_serve_passes_them():
+    """``serve run hpi.serving.ray_serve:app_builder key=value ...``: each value parsed by its setting's type."""
+    settings = ServingSettings.from_text({"max_output_image_size": "1000,800", "visualize": "false",
+                                          "concurrency": "4", "timeout_s": "2.5"})
+    assert settings.max_output_image_size == (1000, 800) and settings.visualize is False
+    assert settings.concurrency == 4 and settings.timeout_s == 2.5
+    for bad, message in (({"visualize": "flase"}, "visualize is 'flase'; it must be true or false"),
+                         ({"max_output_image_size": "1000"}, "two whole numbers"),
+                         ({"concurency": "3"}, "did you mean 'concurrency'")):
+        with pytest.raises(ConfigError, match=message):
+            ServingSettings.from_text(bad)
