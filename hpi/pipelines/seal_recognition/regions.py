@@ -31,7 +31,10 @@ MAX_ASPECT = 3.0
 MARGIN = 0.06
 NESTED = 0.8  # a region this much inside a larger one is part of it
 SEAL_LABEL = "seal"
-SEAL_CLASS_ID = 16  # the id of ``seal`` in PP-DocLayout-L's 23 labels, for PaddleX's cls_id key
+# PaddleX's layout box keys are kept, with values that say what found the region: no layout model ran, so
+# cls_id is the one class of this ink-colour finder (not PP-DocLayout-L's id 16 for seal), and score is
+# the share of the region's printed pixels that are stamp ink (not a detector's confidence).
+SEAL_CLASS_ID = 0
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ class SealRegion:
     score: float
 
     def as_paddlex(self) -> dict:
-        """PaddleX's layout box entry."""
+        """PaddleX's layout box keys: ``cls_id`` 0 (this finder's one class), ``label`` ``seal``, ``score``
+        the region's stamp-ink share, ``coordinate``."""
         return {"cls_id": SEAL_CLASS_ID, "label": SEAL_LABEL, "score": self.score,
                 "coordinate": [float(v) for v in self.box]}
 
