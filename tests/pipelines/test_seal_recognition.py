@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -16,7 +15,61 @@ from hpi import create_pipeline
 from hpi.errors import ConfigError, InputError
 from rendering import cjk_font, render_lines
 
-PDX_YAML = Path("/tmp/pdx/paddlex/configs/pipelines/seal_recognition.yaml")
+# paddlex/configs/pipelines/seal_recognition.yaml of PaddleX 3.7.2, verbatim.
+PADDLEX_SEAL_YAML = """
+
+pipeline_name: seal_recognition
+
+use_doc_preprocessor: True
+use_layout_detection: True
+
+SubModules:
+  LayoutDetection:
+    module_name: layout_detection
+    model_name: PP-DocLayout-L
+    model_dir: null
+    threshold: 0.5
+    layout_nms: True
+    layout_unclip_ratio: 1.0
+    layout_merge_bboxes_mode: "large"
+
+SubPipelines:
+  DocPreprocessor:
+    pipeline_name: doc_preprocessor
+    use_doc_orientation_classify: True
+    use_doc_unwarping: True
+    SubModules:
+      DocOrientationClassify:
+        module_name: doc_text_orientation
+        model_name: PP-LCNet_x1_0_doc_ori
+        model_dir: null
+      DocUnwarping:
+        module_name: image_unwarping
+        model_name: UVDoc
+        model_dir: null
+  SealOCR:
+    pipeline_name: OCR
+    text_type: seal
+    use_doc_preprocessor: False
+    use_textline_orientation: False
+    SubModules:
+      TextDetection:
+        module_name: seal_text_detection
+        model_name: PP-OCRv4_server_seal_det
+        model_dir: null
+        limit_side_len: 736
+        limit_type: min
+        max_side_len: 4000
+        thresh: 0.2
+        box_thresh: 0.6
+        unclip_ratio: 0.5
+      TextRecognition:
+        module_name: text_recognition
+        model_name: PP-OCRv4_server_rec
+        model_dir: null
+        batch_size: 1
+        score_thresh: 0
+"""
 
 
 @pytest.fixture(scope="module")
@@ -123,19 +176,20 @@ def test_a_bad_input_in_a_batch_does_not_end_it(seal_pipeline, tmp_path):
         next(seal_pipeline.predict(str(broken)))
 
 
-@pytest.mark.skipif(not PDX_YAML.exists(), reason="PaddleX 3.7.2's package is not unpacked at /tmp/pdx")
-def test_paddlex_yaml_names_the_models_without_weights():
+def test_paddlex_yaml_names_the_models_without_weights(tmp_path):
     from hpi.pipelines import load_config
 
+    path = tmp_path / "seal_recognition.yaml"
+    path.write_text(PADDLEX_SEAL_YAML)
     with pytest.raises(ConfigError, match=r"PP-DocLayout-L.*SealInkRegions"):
-        load_config(str(PDX_YAML))
+        load_config(str(path))
     import yaml
 
-    data = yaml.safe_load(PDX_YAML.read_text())
+    data = yaml.safe_load(PADDLEX_SEAL_YAML)
     data["SubModules"]["LayoutDetection"]["model_name"] = "SealInkRegions"
     data["SubPipelines"]["DocPreprocessor"]["use_doc_unwarping"] = False
     _, config = load_config(config=data)  # PaddleX's keys load, max_side_len included
-    with pytest.raises(ConfigError, match=r"PP-OCRv4_server_seal_det.*PP-OCRv4_mobile_seal_det"):
+    with pytest.raises(ConfigError, match=r"(?s)PP-OCRv4_server_seal_det.*PP-OCRv4_mobile_seal_det"):
         create_pipeline(config=data)
 
 
