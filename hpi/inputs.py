@@ -239,14 +239,21 @@ def _check_complete(path: str, data: bytes) -> None:
             raise InputError(f"{path}: the JPEG file is truncated (no end-of-image marker). Re-export or re-download it.")
 
 
-def decode_image_pages(data: bytes, what: str) -> list[np.ndarray]:
-    """Encoded image bytes → one BGR uint8 array per page (TIFF pages, GIF frames), EXIF orientation applied."""
+def decode_image_pages(data: bytes, what: str, max_pages: int | None = None) -> list[np.ndarray]:
+    """Encoded image bytes → one BGR uint8 array per page (TIFF pages, GIF frames; the first ``max_pages``),
+    EXIF orientation applied, transparency composited. The one image decoder: ``predict`` and the server
+    (:mod:`hpi.serving.files`) read the same pixels from the same bytes."""
     _check_complete(what, data)
     size, frames, orientation = _probe(data)
     if size is not None:
         _check_pixels(what, *size)
     if frames > 1:
-        return [to_bgr(frame, f"{what} page {i}") for i, frame in enumerate(_pil_frames(data, what))]
+        pages = []
+        for i, frame in enumerate(_pil_frames(data, what)):
+            if max_pages is not None and i >= max_pages:
+                break
+            pages.append(to_bgr(frame, f"{what} page {i}"))
+        return pages
     cv2 = import_cv2()
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)

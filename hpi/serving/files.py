@@ -4,8 +4,11 @@ PaddleX's rules: ``file`` is base64 (or an http(s) URL, here only when the
 server allows URLs); ``fileType`` 0 is a PDF, 1 an image, and when it is
 missing only a URL's extension can tell. PDF pages render at scale 2.0
 (lowered when a page would exceed the pixel cap), only the first
-``max_pdf_pages``; multi-page TIFFs give one image per page, other images
-their first frame. ``dataInfo.numPages`` counts the pages rendered.
+``max_pdf_pages``. Images are decoded by the library's own decoder
+(:func:`hpi.inputs.decode_image_pages`), so a request yields the pixels
+``predict`` gets from the same file: transparency composited, EXIF orientation
+applied, one image per TIFF page or GIF frame. ``dataInfo.numPages`` counts the
+pages rendered.
 """
 
 from __future__ import annotations
@@ -107,45 +110,29 @@ def _probe_size(data: bytes) -> tuple[tuple[int, int] | None, int, str | None]:
 
 
 def _decode_image(data: bytes, max_pixels: int, max_pages: int) -> tuple[list[np.ndarray], dict]:
-    """PaddleX's reading: OpenCV's ``IMREAD_COLOR`` (EXIF orientation applied), every page of a multi-page TIFF."""
-    from .._deps import import_cv2
+    """The library's decoder (:func:`hpi.inputs.decode_image_pages`: alpha composited, EXIF orientation, every
+    page of a TIFF and frame of a GIF), so a request yields the pixels ``predict`` gets from the same file;
+    PaddleX's pixel cap and messages."""
+    from ..errors import InputError
+    from ..inputs import decode_image_pages
 
-    size, frames, image_format = _probe_size(data)
+    size, _, image_format = _probe_size(data)
     if size is not None and size[0] * size[1] > max_pixels:
         raise pixel_error(size[0], size[1], max_pixels)
-    if image_format == "TIFF" and frames > 1:
-        pages = _pil_pages(data, max_pages)
-        for page, image in enumerate(pages, start=1):
-            if image.shape[0] * image.shape[1] > max_pixels:
-                raise pixel_error(image.shape[1], image.shape[0], max_pixels, page)
-        return pages, {"numPages": len(pages), "pages": [_size(p) for p in pages], "type": "tiff"}
-    cv2 = import_cv2()
     try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    except cv2.error as exc:  # e.g. OpenCV's own pixel limit
-        raise FileError(422, f"Invalid input file: OpenCV cannot decode it ({str(exc).strip().splitlines()[-1][:200]})") from None
-    if image is None and size is not None:
-        image = _pil_pages(data, 1)[0]  # formats this OpenCV build lacks (GIF)
-    if image is None:
-        raise FileError(422, "Invalid input file: not a readable image")
-    if image.shape[0] * image.shape[1] > max_pixels:  # formats PIL could not measure
-        raise pixel_error(image.shape[1], image.shape[0], max_pixels)
-    return [np.ascontiguousarray(image)], {**_size(image), "type": "image"}
-
-
-def _pil_pages(data: bytes, max_pages: int) -> list[np.ndarray]:
-    from PIL import Image, ImageSequence
-
-    pages = []
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            for frame in ImageSequence.Iterator(img):
-                if len(pages) >= max_pages:
-                    break
-                pages.append(np.ascontiguousarray(np.asarray(frame.convert("RGB"))[:, :, ::-1]))
-    except Exception as exc:
-        raise FileError(422, f"Invalid input file: not a readable image ({type(exc).__name__}: {exc})") from None
-    return pages
+        pages = decode_image_pages(data, "file", max_pages=max_pages)
+    except InputError as exc:
+        raise FileError(422, f"Invalid input file: {str(exc).removeprefix('file: ')}") from None
+    for page, image in enumerate(pages, start=1):
+        if image.shape[0] * image.shape[1] > max_pixels:
+            raise pixel_error(image.shape[1], image.shape[0], max_pixels, page if len(pages) > 1 else None)
+    if len(pages) == 1:
+        return pages, {**_size(pages[0]), "type": "image"}
+    info = {"numPages": len(pages), "pages": [_size(p) for p in pages]}
+    if image_format == "TIFF":
+        return pages, {**info, "type": "tiff"}  # PaddleX's multi-page TIFF form
+    # Frames of another format (GIF): PaddleX's image form (first frame's size) with the pages besides.
+    return pages, {**_size(pages[0]), "type": "image", **info}
 
 
 def _size(image: np.ndarray) -> dict:

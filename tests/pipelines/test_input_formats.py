@@ -243,3 +243,48 @@ def test_pdfs_read_from_many_threads_at_once_render_identically(text_image, tmp_
     with ThreadPoolExecutor(8) as pool:
         for images in pool.map(read, range(24)):
             assert all(np.array_equal(a, b) for a, b in zip(images, expected, strict=True))
+
+
+# -- one reader for the library and the server ---------------------------------------------------------------
+
+
+def test_the_server_reads_the_pixels_predict_reads(text_image, tmp_path):
+    """Every format above, sent as a request's bytes, yields the arrays ``predict`` gets from the file
+    (the server once dropped alpha, so text on a transparent sheet read nothing, and a GIF's second frame)."""
+    from PIL import Image
+
+    from hpi.inputs import iter_items
+    from hpi.serving.files import decode_file
+
+    gray = np.asarray(_pil(text_image).convert("L"))
+    coverage = np.round((1.0 - gray / 255.0) * 255).astype(np.uint8)
+    frames = [_pil(text_image), _pil(np.full_like(text_image, 255))]
+    files = {}
+    for ink in (0, 255):
+        rgba = np.zeros(gray.shape + (4,), np.uint8)
+        rgba[:, :, :3], rgba[:, :, 3] = ink, coverage
+        files[f"ink{ink}.png"] = lambda p, a=rgba: Image.fromarray(a, "RGBA").save(p)
+    files.update({
+        "plain.png": lambda p: _pil(text_image).save(p),
+        "la.png": lambda p: Image.fromarray(np.dstack([gray, coverage]), "LA").save(p),
+        "palette.png": lambda p: _pil(text_image).convert("P", palette=Image.Palette.ADAPTIVE, colors=16).save(p),
+        "cmyk.jpg": lambda p: _pil(text_image).convert("CMYK").save(p, quality=95),
+        "scan.tiff": lambda p: frames[0].save(p, save_all=True, append_images=frames[1:]),
+        "anim.gif": lambda p: frames[0].save(p, save_all=True, append_images=frames[1:], duration=100),
+        "page.bmp": lambda p: _pil(text_image).save(p),
+        "page.webp": lambda p: _pil(text_image).save(p, lossless=True),
+    })
+    rotated = _pil(text_image).transpose(Image.Transpose.ROTATE_90)
+    exif = rotated.getexif()
+    exif[0x0112] = 6
+    files["photo.jpg"] = lambda p: rotated.save(p, exif=exif, quality=95)
+    for name, write in files.items():
+        path = tmp_path / name
+        write(path)
+        library = [item.image for item in iter_items(str(path))[0]]
+        served, info = decode_file(path.read_bytes(), "IMAGE", max_pixels=10**9, max_pages=10)
+        assert len(served) == len(library) and all(a.shape == b.shape and np.array_equal(a, b)
+                                                   for a, b in zip(served, library)), name
+        assert (info.get("numPages") or 1) == len(library), name
+    assert decode_file((tmp_path / "scan.tiff").read_bytes(), "IMAGE", max_pixels=10**9, max_pages=10)[1][
+        "type"] == "tiff"
