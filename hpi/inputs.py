@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ import numpy as np
 
 from ._deps import import_cv2
 from .errors import InputError
-from .pdf import PDF_RENDER_SCALE, PDFDocument, PDFError
+from .pdf import PDF_MIN_RENDER_SCALE, PDF_RENDER_SCALE, PDFDocument, PDFError, render_scale
 from .urls import env_number, fetch_url, is_url, url_stem, url_suffix
 
 log = logging.getLogger(__name__)
@@ -374,11 +373,14 @@ def _composite(bgra: np.ndarray) -> np.ndarray:
     return (color * alpha + background * (1.0 - alpha)).astype(np.uint8)
 
 
-def _pdf_scale(width_pt: float, height_pt: float) -> float:
-    """PaddleX's render scale, lowered when the page would exceed HPI_PDF_MAX_PIXELS."""
+def _pdf_scale(what: str, width_pt: float, height_pt: float) -> float:
+    """PaddleX's render scale, lowered when the page would exceed HPI_PDF_MAX_PIXELS (the server's rule too)."""
     cap = _limit("HPI_PDF_MAX_PIXELS", DEFAULT_PDF_MAX_PIXELS)
-    area = max(1.0, width_pt * height_pt)
-    return min(PDF_RENDER_SCALE, math.sqrt(cap / area))
+    scale = render_scale(width_pt, height_pt, cap)
+    if scale is None:
+        raise InputError(f"{what}: a page of {width_pt:g}×{height_pt:g} pt does not fit {cap:,} pixels even at "
+                         f"scale {PDF_MIN_RENDER_SCALE} (HPI_PDF_MAX_PIXELS).")
+    return scale
 
 
 def _iter_pdf(path: str, data: bytes | None = None) -> Iterator[InputItem]:
@@ -403,7 +405,7 @@ def _iter_pdf(path: str, data: bytes | None = None) -> Iterator[InputItem]:
         for page_index in range(document.num_pages):
             try:
                 width_pt, height_pt = document.page_size(page_index)
-                scale = _pdf_scale(width_pt, height_pt)
+                scale = _pdf_scale(f"{path} page {page_index}", width_pt, height_pt)
                 if scale < PDF_RENDER_SCALE:
                     log.warning("%s page %d: %.0f×%.0f pt; rendered at scale %.2f instead of %.1f to stay within "
                                 "HPI_PDF_MAX_PIXELS", path, page_index, width_pt, height_pt, scale, PDF_RENDER_SCALE)

@@ -7,13 +7,35 @@ one page never blocks another thread's PDF for longer than one render.
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
 import numpy as np
 
 PDF_RENDER_SCALE = 2.0  # PaddleX's (144 dpi)
+PDF_MIN_RENDER_SCALE = 0.1
 PDFIUM_LOCK = threading.RLock()
+
+
+def render_scale(width_pt: float, height_pt: float, max_pixels: int) -> float | None:
+    """PaddleX's render scale (2.0) unless the page would exceed ``max_pixels``; then the largest scale that
+    fits, pixels counted as the renderer rounds them up. None when even 0.1 does not fit (or no size)."""
+    if not (width_pt > 0 and height_pt > 0):
+        return None
+
+    def pixels(scale: float) -> int:
+        return math.ceil(width_pt * scale) * math.ceil(height_pt * scale)
+
+    if pixels(PDF_RENDER_SCALE) <= max_pixels:
+        return PDF_RENDER_SCALE
+    if pixels(PDF_MIN_RENDER_SCALE) > max_pixels:
+        return None
+    low, high = PDF_MIN_RENDER_SCALE, min(PDF_RENDER_SCALE, math.sqrt(max_pixels / (width_pt * height_pt)))
+    for _ in range(32):
+        middle = (low + high) / 2
+        low, high = (middle, high) if pixels(middle) <= max_pixels else (low, middle)
+    return low
 
 
 class PDFError(Exception):
@@ -79,4 +101,4 @@ class PDFDocument:
         self.close()
 
 
-__all__ = ["PDFDocument", "PDFError", "PDFIUM_LOCK", "PDF_RENDER_SCALE"]
+__all__ = ["PDFDocument", "PDFError", "PDFIUM_LOCK", "PDF_MIN_RENDER_SCALE", "PDF_RENDER_SCALE", "render_scale"]

@@ -23,10 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..pdf import PDF_RENDER_SCALE
+from ..pdf import PDF_MIN_RENDER_SCALE, render_scale
 
-
-PDF_MIN_RENDER_SCALE = 0.1
 
 
 class FileError(Exception):
@@ -140,23 +138,15 @@ def _size(image: np.ndarray) -> dict:
 
 
 def pdf_scale(width_pt: float, height_pt: float, max_pixels: int, page: int) -> float:
-    """PaddleX's render scale (2.0) unless the page would exceed ``max_pixels``; then the largest that fits."""
-    if width_pt <= 0 or height_pt <= 0:
+    """PaddleX's render scale (2.0) unless the page would exceed ``max_pixels`` (:func:`hpi.pdf.render_scale`,
+    the library's rule too); PaddleX's messages when the page has no size or cannot fit."""
+    if not (width_pt > 0 and height_pt > 0):
         raise FileError(422, f"Invalid input file: page {page} has size {width_pt}×{height_pt}")
-
-    def pixels(scale: float) -> int:
-        return math.ceil(width_pt * scale) * math.ceil(height_pt * scale)
-
-    if pixels(PDF_RENDER_SCALE) <= max_pixels:
-        return PDF_RENDER_SCALE
-    if pixels(PDF_MIN_RENDER_SCALE) > max_pixels:
+    scale = render_scale(width_pt, height_pt, max_pixels)
+    if scale is None:
         width, height = math.ceil(width_pt * PDF_MIN_RENDER_SCALE), math.ceil(height_pt * PDF_MIN_RENDER_SCALE)
         raise pixel_error(width, height, max_pixels, page)
-    low, high = PDF_MIN_RENDER_SCALE, min(PDF_RENDER_SCALE, math.sqrt(max_pixels / (width_pt * height_pt)))
-    for _ in range(32):
-        middle = (low + high) / 2
-        low, high = (middle, high) if pixels(middle) <= max_pixels else (low, middle)
-    return low
+    return scale
 
 
 def _decode_pdf(data: bytes, max_pixels: int, max_pages: int) -> tuple[list[np.ndarray], dict]:

@@ -288,3 +288,10 @@ def test_the_server_reads_the_pixels_predict_reads(text_image, tmp_path):
         assert (info.get("numPages") or 1) == len(library), name
     assert decode_file((tmp_path / "scan.tiff").read_bytes(), "IMAGE", max_pixels=10**9, max_pages=10)[1][
         "type"] == "tiff"
+    # PDFs: the same renderer and scale rule (hpi.pdf.render_scale) with the same pixel cap give the same pages.
+    pdf = tmp_path / "doc.pdf"
+    frames[0].save(pdf, save_all=True, append_images=frames[1:], resolution=72)
+    library = [item.image for item in iter_items(str(pdf))[0]]
+    served, info = decode_file(pdf.read_bytes(), "PDF", max_pixels=64_000_000, max_pages=10)
+    assert info["numPages"] == len(library) == 2
+    assert all(np.array_equal(a, b) for a, b in zip(served, library))
