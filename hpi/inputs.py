@@ -25,7 +25,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -243,7 +243,7 @@ def decode_image_pages(data: bytes, what: str, max_pages: int | None = None) -> 
     EXIF orientation applied, transparency composited. The one image decoder: ``predict`` and the server
     (:mod:`hpi.serving.files`) read the same pixels from the same bytes."""
     _check_complete(what, data)
-    size, frames, orientation = _probe(data)
+    size, frames, orientation, _ = probe_image(data)
     if size is not None:
         _check_pixels(what, *size)
     if frames > 1:
@@ -268,8 +268,17 @@ def decode_image_pages(data: bytes, what: str, max_pages: int | None = None) -> 
     return [_apply_orientation(to_bgr(image, what), orientation)]
 
 
-def _probe(data: bytes) -> tuple[tuple[int, int] | None, int, int]:
-    """(width, height), frame count and EXIF orientation from the header, without decoding the pixels."""
+class ImageHeader(NamedTuple):
+    """What an image file's header says: (width, height) or None, frame count, EXIF orientation, format."""
+
+    size: tuple[int, int] | None
+    frames: int
+    orientation: int
+    format: str | None
+
+
+def probe_image(data: bytes) -> ImageHeader:
+    """The header of encoded image bytes, without decoding the pixels (the server's pixel cap reads it too)."""
     from PIL import Image
 
     try:
@@ -277,14 +286,14 @@ def _probe(data: bytes) -> tuple[tuple[int, int] | None, int, int]:
             orientation = 1
             if img.format in ("JPEG", "TIFF", "WEBP", "PNG"):
                 orientation = int(img.getexif().get(0x0112, 1) or 1)
-            return img.size, int(getattr(img, "n_frames", 1) or 1), orientation
+            return ImageHeader(img.size, int(getattr(img, "n_frames", 1) or 1), orientation, img.format)
     except Image.DecompressionBombError as exc:
         # PIL refuses to open past 2 × its MAX_IMAGE_PIXELS (178,956,970, PaddleX's cap too); its message
         # has the pixel count.
         found = re.search(r"\((\d+) pixels\)", str(exc))
-        return ((int(found.group(1)), 1) if found else None), 1, 1
+        return ImageHeader((int(found.group(1)), 1) if found else None, 1, 1, None)
     except Exception:  # not something PIL reads: OpenCV decides
-        return None, 1, 1
+        return ImageHeader(None, 1, 1, None)
 
 
 def _check_pixels(what: str, width: int, height: int) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import math
 import mimetypes
 import urllib.parse
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..pdf import PDF_MIN_RENDER_SCALE, render_scale
+from ..urls import is_url
 
 
 
@@ -34,13 +34,6 @@ class FileError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def is_url(text: str) -> bool:
-    if not text.startswith(("http://", "https://")):
-        return False
-    parts = urllib.parse.urlparse(text)
-    return bool(parts.scheme and parts.netloc)
 
 
 def file_kind(file: str, file_type: int | None) -> str:
@@ -97,24 +90,14 @@ def decode_file(data: bytes, kind: str, *, max_pixels: int, max_pages: int) -> t
     return _decode_image(data, max_pixels, max_pages)
 
 
-def _probe_size(data: bytes) -> tuple[tuple[int, int] | None, int, str | None]:
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            return img.size, int(getattr(img, "n_frames", 1) or 1), img.format
-    except Exception:  # not something PIL reads: OpenCV decides
-        return None, 1, None
-
-
 def _decode_image(data: bytes, max_pixels: int, max_pages: int) -> tuple[list[np.ndarray], dict]:
     """The library's decoder (:func:`hpi.inputs.decode_image_pages`: alpha composited, EXIF orientation, every
     page of a TIFF and frame of a GIF), so a request yields the pixels ``predict`` gets from the same file;
     PaddleX's pixel cap and messages."""
     from ..errors import InputError
-    from ..inputs import decode_image_pages
+    from ..inputs import decode_image_pages, probe_image
 
-    size, _, image_format = _probe_size(data)
+    size, _, _, image_format = probe_image(data)
     if size is not None and size[0] * size[1] > max_pixels:
         raise pixel_error(size[0], size[1], max_pixels)
     try:
