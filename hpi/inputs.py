@@ -129,7 +129,7 @@ def _list_dir(path: Path) -> list:
         return [_DirectoryError(f"{path}: the directory cannot be listed ({exc.strerror or exc}).", path)]
     chosen, skipped = [], []
     for file in files:
-        if file.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES or _has_image_signature(file):
+        if is_input_file(file):
             chosen.append(str(file))
         else:
             skipped.append(file.name)
@@ -142,6 +142,11 @@ def _list_dir(path: Path) -> list:
             f"{', '.join(sorted(IMAGE_SUFFIXES | PDF_SUFFIXES))}, and at each file's content).", path
         )]
     return chosen
+
+
+def is_input_file(file: Path) -> bool:
+    """Whether a file in a directory is an input: an image or PDF by its suffix, or by its content."""
+    return file.suffix.lower() in IMAGE_SUFFIXES | PDF_SUFFIXES or _has_image_signature(file)
 
 
 def _has_image_signature(file: Path) -> bool:

@@ -29,12 +29,12 @@ log = logging.getLogger(__name__)
 
 
 def list_inputs(input_dir: str | Path) -> list[str]:
-    """Relative paths of the images and PDFs under ``input_dir``, sorted."""
-    from ..inputs import IMAGE_SUFFIXES, PDF_SUFFIXES
+    """Relative paths of the images and PDFs under ``input_dir`` and its sub-directories (a batch job mirrors
+    the tree into its output), sorted; what counts as one is ``--input DIR``'s rule (suffix or content)."""
+    from ..inputs import is_input_file
 
     root = Path(input_dir)
-    suffixes = IMAGE_SUFFIXES | PDF_SUFFIXES
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and is_input_file(p))
 
 
 def output_path(out_dir: str | Path, relative: str) -> Path:

@@ -295,3 +295,21 @@ def test_the_server_reads_the_pixels_predict_reads(text_image, tmp_path):
     served, info = decode_file(pdf.read_bytes(), "PDF", max_pixels=64_000_000, max_pages=10)
     assert info["numPages"] == len(library) == 2
     assert all(np.array_equal(a, b) for a, b in zip(served, library))
+
+
+def test_batch_jobs_and_input_dirs_count_the_same_files_as_inputs(text_image, tmp_path):
+    """``hpi batch`` (a tree, mirrored into its output) and ``--input DIR`` (one directory) take a file as an
+    input by the same rule: an image or PDF suffix, or an image's content without one."""
+    import cv2
+
+    from hpi.inputs import iter_items
+    from hpi.serving.ray_batch import list_inputs
+
+    png = cv2.imencode(".png", text_image)[1].tobytes()
+    (tmp_path / "a.png").write_bytes(png)
+    (tmp_path / "scan_without_suffix").write_bytes(png)
+    (tmp_path / "notes.txt").write_text("not an image")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.bin").write_bytes(png)
+    assert list_inputs(tmp_path) == ["a.png", "scan_without_suffix", "sub/b.bin"]
+    assert [Path(item.input_path).name for item in iter_items(str(tmp_path))[0]] == ["a.png", "scan_without_suffix"]
