@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ..errors import HPIError
-from . import exit_code_for
+from .common import EXIT_MISSING_EXTRA, EXIT_OK, EXIT_SOME_INPUTS_FAILED, EXIT_USAGE, exit_code_for
 
 
 def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
@@ -43,19 +43,19 @@ def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     from ..pipelines.params import HPI_PARAMS
     from ..serving import ray_batch
-    from .predict import pipeline_class_of
+    from .common import pipeline_class_of
 
     try:
         pipeline_cls = pipeline_class_of(argv)
     except HPIError as exc:
         print(f"hpi batch: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     args = build_parser(pipeline_cls).parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(levelname)s hpi: %(message)s")
     logging.getLogger("hpi").setLevel(getattr(logging, args.log_level))
     if not Path(args.input_dir).is_dir():
         print(f"hpi batch: error: {args.input_dir} is not a directory.", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     init, call = {}, {}
     for param in (*pipeline_cls.params, *HPI_PARAMS):
         value = getattr(args, param.name, None)
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
         if args.ray:
             if importlib.util.find_spec("ray") is None:
                 print('hpi batch: error: --ray needs Ray: pip install "hpi[ray]"', file=sys.stderr)
-                return 4
+                return EXIT_MISSING_EXTRA
             import ray
 
             ray.init(address=args.address, include_dashboard=False, log_to_driver=False)
@@ -83,5 +83,5 @@ def main(argv: list[str]) -> int:
     if report.failed_inputs:
         print(f"{len(report.failed_inputs)} of {report.done} inputs had failures (see their .json files).",
               file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_SOME_INPUTS_FAILED
+    return EXIT_OK

@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     from ..errors import HPIError
-    from .predict import pipeline_class_of
+    from .common import pipeline_class_of
 
     try:
         pipeline_cls = pipeline_class_of(argv)
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         images, read_errors = load_images(args.input)
         pipeline, cold = cold_start(args.pipeline, overrides, args.device)
     except HPIError as exc:
-        from . import exit_code_for
+        from .common import exit_code_for
 
         print(f"hpi benchmark: {exc}", file=sys.stderr)
         return exit_code_for(exc)

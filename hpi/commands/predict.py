@@ -14,21 +14,9 @@ import sys
 from pathlib import Path
 
 from ..errors import HPIError
-from . import exit_code_for
-
-
-def pipeline_class_of(argv: list[str]):
-    """The class of the pipeline ``--pipeline`` names (a name or a YAML's pipeline_name); OCR for --help."""
-    from ..config import load_pipeline_config
-    from ..pipelines import PIPELINES, legacy, pipeline_class
-
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--pipeline")
-    known, _ = pre.parse_known_args(argv)
-    ref = known.pipeline or "OCR"
-    if ref in PIPELINES:
-        return pipeline_class(ref)
-    return pipeline_class(legacy.pipeline_name(load_pipeline_config(ref)))  # today's form or PaddleX's older one
+from .common import (
+    EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_INPUTS_FAILED, EXIT_USAGE, exit_code_for, pipeline_class_of,
+)
 
 
 def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
@@ -66,23 +54,15 @@ def _write_pipeline_config(name: str, save_path: str | None) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     print(f"The pipeline config has been saved to: {target}")
-    return 0
+    return EXIT_OK
 
 
 def main(argv: list[str]) -> int:
-    if "--serve" in argv:  # PaddleX's `paddlex --serve --pipeline OCR`
-        from .serve import main as serve_main
-
-        return serve_main(argv)
-    if argv and argv[0] == "batch":  # `hpi batch [--ray] INPUT_DIR OUT_DIR`
-        from .batch import main as batch_main
-
-        return batch_main(argv[1:])
     try:
         pipeline_cls = None if "--get_pipeline_config" in argv else pipeline_class_of(argv)
     except HPIError as exc:
         print(f"hpi: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     parser = build_parser(pipeline_cls)
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(levelname)s hpi: %(message)s")
@@ -93,14 +73,14 @@ def main(argv: list[str]) -> int:
         if not args.pipeline or not args.input:
             parser.print_usage(sys.stderr)
             print("hpi: error: --pipeline and --input are required (or --get_pipeline_config NAME).", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         return _run(args, pipeline_cls)
     except HPIError as exc:
         print(f"hpi: error: {exc}", file=sys.stderr)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         print("hpi: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _run(args, pipeline_cls) -> int:
@@ -183,8 +163,8 @@ def _consume(args, results, entries: list) -> int:
             print(f"  {text}", file=sys.stderr)
         if stopped:
             print(f"hpi: {stopped}", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_SOME_INPUTS_FAILED
+    return EXIT_OK
 
 
 class OutputNames:

@@ -15,9 +15,8 @@ import logging
 import sys
 
 from ..errors import HPIError
-from . import exit_code_for
+from .common import EXIT_INTERRUPTED, EXIT_MISSING_EXTRA, EXIT_OK, EXIT_USAGE, exit_code_for
 
-EXIT_MISSING_EXTRA = 4
 
 
 def build_parser(pipeline_cls=None) -> argparse.ArgumentParser:
@@ -76,7 +75,7 @@ def missing_extra() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    from .predict import pipeline_class_of
+    from .common import pipeline_class_of
 
     missing = missing_extra()
     if missing:
@@ -86,7 +85,7 @@ def main(argv: list[str]) -> int:
         pipeline_cls = pipeline_class_of(argv)
     except HPIError as exc:
         print(f"hpi: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     args = build_parser(pipeline_cls).parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(levelname)s hpi: %(message)s")
     logging.getLogger("hpi").setLevel(getattr(logging, args.log_level))
@@ -113,5 +112,5 @@ def main(argv: list[str]) -> int:
     try:
         serve(service, host=args.host, port=args.port, log_level=args.log_level)
     except KeyboardInterrupt:  # a second Ctrl-C: uvicorn's forced exit
-        return 130
-    return 0
+        return EXIT_INTERRUPTED
+    return EXIT_OK

@@ -151,7 +151,7 @@ Pipeline:
 
 
 def test_the_cli_takes_an_old_form_file(tmp_path):
-    from hpi.commands.predict import pipeline_class_of
+    from hpi.commands.common import pipeline_class_of
 
     old = tmp_path / "OCR.yaml"
     old.write_text(PADDLEX_BETA_OCR_YAML["text_det_model"])
