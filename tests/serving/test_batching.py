@@ -210,9 +210,12 @@ def test_batched_pipeline_reads_the_same_texts(plain_pipeline, images):
             with lock:
                 running[0] -= 1
 
+    # A batcher waits for every caller still in the pipeline; one that has made its last call of a stage never
+    # comes, so each such wait lasts max_wait_ms: 1.5 s is ample for callers that start together to meet
+    # (10 s made this test take 55 s, with the same merges).
     with create_pipeline("OCR", device="cpu", use_textline_orientation=True) as pipeline:
         pipeline.wrap_runners(lambda path, runner: BatchingRunner(
-            runner, slot=".".join(path), max_batch_size=32, max_wait_ms=10_000,
+            runner, slot=".".join(path), max_batch_size=32, max_wait_ms=1_500,
             expected_callers=lambda: running[0], observer=stats.append, pad=pad_rule(path[-1], 256)))
         got = _run_together(predict, images)
     for want, have in zip(expected, got):
