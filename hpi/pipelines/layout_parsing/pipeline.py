@@ -35,11 +35,9 @@ from .config import FORMULA_REFUSED, LayoutParsingConfig
 
 _OCR = ("SubPipelines", "GeneralOCR")
 _TABLE = ("SubPipelines", "TableRecognition", "SubModules", "TableStructureRecognition")
-_SEAL_OCR = ("SubPipelines", "SealRecognition", "SubPipelines", "SealOCR")
-_SEAL_DET = (*_SEAL_OCR, "SubModules", "TextDetection")
-_SEAL_REC = (*_SEAL_OCR, "SubModules", "TextRecognition")
+_SEAL = ("SubPipelines", "SealRecognition")
 
-# The GeneralOCR parameters a call passes on (PaddleX's names, the OCR pipeline's too).
+# The GeneralOCR and SealRecognition parameters a call passes on (PaddleX's names, the sub-pipelines' too).
 _OCR_CALL = ("use_textline_orientation", "text_det_limit_side_len", "text_det_limit_type", "text_det_thresh",
              "text_det_box_thresh", "text_det_unclip_ratio", "text_rec_score_thresh")
 _SEAL_CALL = ("seal_det_limit_side_len", "seal_det_limit_type", "seal_det_thresh", "seal_det_box_thresh",
@@ -55,19 +53,14 @@ PARAMS = (
           unsupported="formula recognition: no formula model has weights on PyPI"),
     *LAYOUT_PARAMS,
     *nested_params(OCRPipeline.params, _OCR, _OCR_CALL[1:]),  # the text_det_* and text_rec_score_thresh
-    Param("seal_det_limit_side_len", (*_SEAL_DET, "limit_side_len"), call=True),
-    Param("seal_det_limit_type", (*_SEAL_DET, "limit_type"), call=True),
-    Param("seal_det_thresh", (*_SEAL_DET, "thresh"), call=True),
-    Param("seal_det_box_thresh", (*_SEAL_DET, "box_thresh"), call=True),
-    Param("seal_det_unclip_ratio", (*_SEAL_DET, "unclip_ratio"), call=True),
-    Param("seal_rec_score_thresh", (*_SEAL_REC, "score_thresh"), call=True),
+    *nested_params(SealRecognitionPipeline.params, _SEAL, _SEAL_CALL),
     *nested_params(OCRPipeline.params, _OCR, ("text_detection_model_name", "text_detection_model_dir",
                                               "text_recognition_model_name", "text_recognition_model_dir",
                                               "text_recognition_batch_size")),
     Param("table_structure_recognition_model_name", (*_TABLE, "model_name")),
     Param("table_structure_recognition_model_dir", (*_TABLE, "model_dir")),
-    Param("seal_text_detection_model_name", (*_SEAL_DET, "model_name")),
-    Param("seal_text_detection_model_dir", (*_SEAL_DET, "model_dir")),
+    *nested_params(SealRecognitionPipeline.params, _SEAL, ("seal_text_detection_model_name",
+                                                          "seal_text_detection_model_dir")),
 )
 
 
