@@ -215,11 +215,42 @@ class Pipeline:
             raise ConfigError(f"on_error is {on_error!r}; use 'raise' or 'report'.")
         return self._items(input, on_error, call)
 
+    def batch_size(self) -> int:
+        """Decoded images handed to one :meth:`predict_items` call; 1 (the default): one at a time."""
+        return 1
+
+    def predict_items(self, items: list[InputItem], call: Any) -> list:
+        """The results of several decoded images at once (a pipeline whose model takes a batch per call
+        overrides it); by default :meth:`predict_item` for each."""
+        return [self.predict_item(item, call) for item in items]
+
     def _items(self, input: Any, on_error: str | None, call: Any) -> Iterator:
         items, is_batch = iter_items(input)
         mode = on_error or ("report" if is_batch else "raise")
+        size = self.batch_size()
+        pending: list[InputItem] = []
         for item in items:
+            pending.append(item)
+            if size == 1 or sum(p.error is None for p in pending) >= size:
+                yield from self._results(pending, call, mode)
+                pending = []
+        yield from self._results(pending, call, mode)
+
+    def _results(self, pending: list[InputItem], call: Any, mode: str) -> Iterator:
+        """The results of ``pending`` in order: the readable ones in one :meth:`predict_items` call when there
+        are several (if that call fails, each alone, so the failure is the one image's)."""
+        good = [item for item in pending if item.error is None]
+        done: dict[int, Any] = {}
+        if len(good) > 1:
+            try:
+                done = {id(item): result for item, result in zip(good, self.predict_items(good, call))}
+            except Exception:  # noqa: BLE001 - redone one by one below, which names the image that fails
+                done = {}
+        for item in pending:
             if item.error is None:
+                if id(item) in done:
+                    yield done[id(item)]
+                    continue
                 try:
                     yield self.predict_item(item, call)
                     continue

@@ -177,3 +177,32 @@ def test_bad_model_directories_are_clear_errors(tmp_path, dirs):
 def test_the_recording_is_paddlex_3_7_2():
     assert RECORDED["paddlex_version"] == "3.7.2" and not RECORDED["errors"]
     assert os.path.basename(RECORDED["models"]["standin"]["model_dir"]) == CLASSIFIER.name
+
+
+def test_images_share_model_calls_and_a_bad_one_stays_its_own(tmp_path):
+    """PaddleX's batch_size (4 in its YAML): images go through the model 4 at a time, with the results of one
+    at a time; an unreadable file in a batch is its own error and the others are classified."""
+    import shutil
+
+    for name in ("scene.png", "stripes.png", "noise.png"):
+        shutil.copy(IMAGES / name, tmp_path / name)
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    with create_pipeline("image_classification", image_classification_model_dir=str(CLASSIFIER)) as pipeline:
+        assert pipeline.batch_size() == 4
+        runner = pipeline.predictor("image_classification").runner
+        batches = []
+        real = runner.infer_one
+
+        def counting(tensor):
+            batches.append(len(tensor))
+            return real(tensor)
+
+        runner.infer_one = counting
+        singles = {name: next(pipeline.predict(str(tmp_path / name))).json["res"]
+                   for name in ("scene.png", "stripes.png", "noise.png")}
+        batches.clear()
+        results = list(pipeline.predict(str(tmp_path)))
+    assert batches == [3]  # the three readable images in one call (the broken one never reached the model)
+    assert [r.ok for r in results] == [False, True, True, True]
+    for result in results[1:]:
+        assert_same(result.json["res"], singles[Path(result.input_path).name])

@@ -37,9 +37,17 @@ class ImageClassificationPipeline(Pipeline):
     def prepare_call(self, params: dict[str, Any], given: set[str]) -> int:
         return DEFAULT_TOPK if params["topk"] is None else int(params["topk"])
 
+    def batch_size(self) -> int:
+        return self.config.image_classification.batch_size
+
     def predict_item(self, item: InputItem, topk: int) -> TopkResult:
+        return self.predict_items([item], topk)[0]
+
+    def predict_items(self, items: list[InputItem], topk: int) -> list[TopkResult]:
+        """The images of ``items`` in model calls of ``batch_size`` (each result's timings are its batch's)."""
         times = StageTimes()
-        [(class_ids, scores, names)] = self.predictor("image_classification").predict([item.image], topk, times)
-        return TopkResult(class_ids=class_ids, scores=scores, label_names=names, input_path=item.input_path,
-                          page_index=item.page_index, input_img=item.image, stem=item.stem,
-                          timings_ms=times.as_ms())
+        rows = self.predictor("image_classification").predict([item.image for item in items], topk, times)
+        timings = times.as_ms()
+        return [TopkResult(class_ids=class_ids, scores=scores, label_names=names, input_path=item.input_path,
+                           page_index=item.page_index, input_img=item.image, stem=item.stem, timings_ms=dict(timings))
+                for item, (class_ids, scores, names) in zip(items, rows)]
