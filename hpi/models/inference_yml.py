@@ -10,6 +10,7 @@ its own and never another model's.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 from fractions import Fraction
@@ -40,6 +41,18 @@ def _number(value: Any, where: str) -> float:
 
 
 def read_yaml(path: Path) -> dict:
+    """The mapping in an inference.yml, parsed once per file content (cached by path, size and modification
+    time: a model's file is read by several stages at load). Callers must not change it."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ModelError(f"{path} cannot be read as a PaddleX inference.yml ({exc}).") from None
+    return _read_yaml(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_yaml(path: str, mtime_ns: int, size: int) -> dict:
     import yaml
 
     from .. import yaml_safe
