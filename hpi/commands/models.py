@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from ..errors import HPIError
@@ -104,9 +103,8 @@ def _list_all() -> int:
                 where = "in PaddleX's cache" if found[1] == "PaddleX's cache" else "in hpi's cache"
             else:
                 remotes = store.remote_sources(name)
-                offline = (os.environ.get(store.SOURCE_ENV) or "").strip().lower() in ("none", "offline", "local")
                 where = (f"fetchable ({remotes[0].label.split(' http')[0]})" if remotes
-                         else f"offline ({store.SOURCE_ENV}=none)" if offline else "not fetchable")
+                         else f"offline ({store.SOURCE_ENV}=none)" if store.is_offline() else "not fetchable")
         counts[where.split(" (")[0]] = counts.get(where.split(" (")[0], 0) + 1
         rows.append((name, catalog.paddlex_module(name) or "-", row.name if row else "-", where))
     print(_table(("name", "PaddleX module", "hpi task", "here"), rows))

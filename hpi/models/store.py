@@ -180,7 +180,7 @@ def _fetch_huggingface(name: str, directory: Path) -> None:
     ``snapshot_download`` gets them, through the Hub's plain HTTP API."""
     import urllib.parse
 
-    endpoint = (os.environ.get(HF_ENDPOINT_ENV) or HF_DEFAULT_ENDPOINT).rstrip("/")
+    endpoint = _hf_endpoint()
     repo = f"PaddlePaddle/{name}"
     listing = directory.parent / "listing.json"
     download(f"{endpoint}/api/models/{repo}/revision/main", listing, f"{name} (file list)")
@@ -207,11 +207,20 @@ def _fetch_huggingface(name: str, directory: Path) -> None:
             raise ModelError(f"{endpoint}: {repo} is more than {max_bytes:,} bytes (HPI_MODEL_MAX_BYTES).")
 
 
+def _hf_endpoint() -> str:
+    return (os.environ.get(HF_ENDPOINT_ENV) or HF_DEFAULT_ENDPOINT).rstrip("/")
+
+
+def is_offline() -> bool:
+    """Whether ``HPI_MODEL_SOURCE`` says offline (``none``): only models on disk are used."""
+    return (os.environ.get(SOURCE_ENV) or "").strip().lower() in ("none", "offline", "local")
+
+
 def remote_sources(name: str) -> list[Remote]:
     """Where ``name`` would be fetched from, in order (empty when offline)."""
-    setting = (os.environ.get(SOURCE_ENV) or "").strip().lower()
-    if setting in ("none", "offline", "local"):
+    if is_offline():
         return []
+    setting = (os.environ.get(SOURCE_ENV) or "").strip().lower()
     if setting not in ("", "auto", "paddlex"):
         raise ConfigError(f"Environment variable {SOURCE_ENV} is {setting!r}; use 'none' (offline: only models "
                           f"on disk) or leave it unset (PaddleX's hosts, or {MIRROR_ENV}).")
@@ -228,8 +237,7 @@ def remote_sources(name: str) -> list[Remote]:
     sources = []
     for host in order:
         if host == "huggingface" and name in catalog.huggingface_models():
-            endpoint = (os.environ.get(HF_ENDPOINT_ENV) or HF_DEFAULT_ENDPOINT).rstrip("/")
-            sources.append(Remote(f"Hugging Face {endpoint}/PaddlePaddle/{name}", _fetch_huggingface))
+            sources.append(Remote(f"Hugging Face {_hf_endpoint()}/PaddlePaddle/{name}", _fetch_huggingface))
         elif host == "bos" and name in catalog.paddlex_models():
             sources.append(Remote(f"PaddleX's BOS {_bos_url(name)}", _tarball(_bos_url)))
     return sources
@@ -265,16 +273,14 @@ def official_model_dir(name: str) -> Path:
     tried: list[Place] = []
     found = find_local(name, tried)
     if found is not None:
-        log.info("Model %s: from %s (%s)", name, found[1], found[0])
-        return found[0]
+        return _found(name, found)
     remotes = remote_sources(name)
     if remotes:
         require_writable(f"model {name} is not on disk, so it must be fetched into official_models/")
         with file_lock(f"official-model-{name}"):
             found = find_local(name)  # another process may have fetched it meanwhile
             if found is not None:
-                log.info("Model %s: from %s (%s)", name, found[1], found[0])
-                return found[0]
+                return _found(name, found)
             for remote in remotes:
                 try:
                     return _install(name, remote)
@@ -287,11 +293,16 @@ def official_model_dir(name: str) -> Path:
     raise ModelUnavailableError(_not_found_message(name, tried, offline=not remotes))
 
 
+def _found(name: str, found: tuple[Path, str]) -> Path:
+    log.info("Model %s: from %s (%s)", name, found[1], found[0])
+    return found[0]
+
+
 def _not_found_message(name: str, tried: list[Place], offline: bool) -> str:
     lines = [f"Model {name!r} could not be found or fetched. Tried:"]
     lines += [f"  - {place.where}: {place.outcome}" for place in tried]
     if offline:
-        why = (f"{SOURCE_ENV}=none (offline)" if (os.environ.get(SOURCE_ENV) or "").strip()
+        why = (f"{SOURCE_ENV}=none (offline)" if is_offline()
                else f"{name!r} is not one of PaddleX's official models, so no host has it")
         lines.append(f"  - no remote source: {why}")
     known = catalog.paddlex_models()
@@ -312,5 +323,5 @@ def _not_found_message(name: str, tried: list[Place], offline: bool) -> str:
 
 __all__ = [
     "BOS_BASE_URL", "MIRROR_ENV", "PADDLEX_CACHE_ENV", "PADDLEX_SOURCE_ENV", "SOURCE_ENV", "check_model_name",
-    "find_local", "is_model_name", "model_dir_problem", "official_model_dir", "paddlex_cache_root", "remote_sources",
+    "find_local", "is_model_name", "is_offline", "model_dir_problem", "official_model_dir", "paddlex_cache_root", "remote_sources",
 ]
