@@ -1,4 +1,5 @@
-"""A model host on 127.0.0.1 for the store tests: PaddleX's tarball layout and the Hugging Face Hub's HTTP API.
+"""A test HTTP host on 127.0.0.1 (route table, failure routes), and model archives in PaddleX's tarball layout and
+the Hugging Face Hub's HTTP API for the store tests; the URL-input tests use the same host.
 
 The archives are made from models hpi ships (PP-OCRv6_small det/rec ONNX files with their own PaddleX
 ``inference.yml``) under another PaddleX name: stand-ins that exercise the mechanism, not those models.
@@ -53,8 +54,9 @@ def add_symlink(tar: tarfile.TarFile, name: str, target: str) -> None:
 
 
 class ModelHost:
-    """A threaded HTTP server on 127.0.0.1. ``routes`` maps a path to bytes (200), an int (that HTTP
-    status), or a callable ``(handler) -> None`` that answers itself. ``requests`` lists the paths asked."""
+    """A threaded HTTP server on 127.0.0.1. ``routes`` maps a path to bytes or ``(content type, bytes)`` (200),
+    an int (that HTTP status), or a callable ``(handler) -> None`` that answers itself; other paths are 404.
+    ``requests`` lists the paths asked."""
 
     def __init__(self) -> None:
         self.routes: dict[str, object] = {}
@@ -68,17 +70,23 @@ class ModelHost:
             def do_GET(self) -> None:
                 host.requests.append(self.path)
                 route = host.routes.get(self.path)
-                if route is None:
-                    self.send_error(404)
-                elif isinstance(route, int):
-                    self.send_error(route)
-                elif callable(route):
-                    route(self)
-                else:
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(route)))
-                    self.end_headers()
-                    self.wfile.write(route)
+                try:
+                    if route is None:
+                        self.send_error(404)
+                    elif isinstance(route, int):
+                        self.send_error(route)
+                    elif callable(route):
+                        route(self)
+                    else:
+                        content_type, body = route if isinstance(route, tuple) else (None, route)
+                        self.send_response(200)
+                        if content_type:
+                            self.send_header("Content-Type", content_type)
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeouts, limits)
+                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -9,9 +9,7 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -54,11 +52,34 @@ def pages():
             render_lines(["Second page", "Invoice 2026-1125"], fonts[0], size=30).image]
 
 
+def _answer(status: int, headers: dict[str, str], body=b"", delay: float = 0.0):
+    """A route answering ``status`` with ``headers``; ``body`` bytes, or an iterable of chunks (sent as they
+    come, ``delay`` seconds apart); ``delay`` also before the headers when the body is bytes."""
+
+    def answer(handler) -> None:
+        if isinstance(body, bytes) and delay:
+            time.sleep(delay)
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        for chunk in [body] if isinstance(body, bytes) else body:
+            handler.wfile.write(chunk)
+            handler.wfile.flush()
+            if not isinstance(body, bytes):
+                time.sleep(delay)
+
+    return answer
+
+
 @pytest.fixture(scope="module")
 def server(pages):
     """Base URL of a local server with an image, PDFs and every kind of failure."""
+    from model_hosting import ModelHost
+
     png, pdf = _png(pages[0]), _pdf(pages)
-    routes = {
+    host = ModelHost()
+    host.routes.update({
         "/scans/page.png": ("image/png", png),
         "/docs/two%20pages.pdf": ("application/pdf", pdf),
         "/download?id=7": ("application/pdf; charset=binary", pdf),  # a PDF known by its content type only
@@ -66,64 +87,18 @@ def server(pages):
         "/index.html": ("text/html; charset=utf-8", b"<html><body>not an image</body></html>"),
         "/empty.png": ("image/png", b""),
         "/big.png": ("image/png", png),
-    }
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # quiet
-            pass
-
-        def _send(self, status: int, content_type: str, body: bytes, length: bool = True) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            if length:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            try:
-                if self.path in routes:
-                    self._send(200, *routes[self.path])
-                elif self.path == "/slow.png":  # the headers come too late
-                    time.sleep(3)
-                    self._send(200, "image/png", png)
-                elif self.path == "/trickle.png":  # each byte in time, the whole too late
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/png")
-                    self.send_header("Content-Length", str(len(png)))
-                    self.end_headers()
-                    for i in range(len(png)):
-                        self.wfile.write(png[i:i + 1])
-                        self.wfile.flush()
-                        time.sleep(0.05)
-                elif self.path == "/stream.png":  # no Content-Length: the limit is counted while reading
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/png")
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    for _ in range(64):
-                        self.wfile.write(b"\0" * 1024)
-                elif self.path == "/to-ftp.png":
-                    self.send_response(302)
-                    self.send_header("Location", "ftp://127.0.0.1/page.png")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                elif self.path == "/to-page.png":
-                    self.send_response(301)
-                    self.send_header("Location", "/scans/page.png")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                else:
-                    self._send(404, "text/plain", b"no such thing")
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeouts, limits)
-                pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+        # the headers come too late
+        "/slow.png": _answer(200, {"Content-Type": "image/png", "Content-Length": str(len(png))}, png, delay=3),
+        # each byte in time, the whole too late
+        "/trickle.png": _answer(200, {"Content-Type": "image/png", "Content-Length": str(len(png))},
+                                [png[i:i + 1] for i in range(len(png))], delay=0.05),
+        # no Content-Length: the limit is counted while reading
+        "/stream.png": _answer(200, {"Content-Type": "image/png", "Connection": "close"}, [b"\0" * 1024] * 64),
+        "/to-ftp.png": _answer(302, {"Location": "ftp://127.0.0.1/page.png", "Content-Length": "0"}),
+        "/to-page.png": _answer(301, {"Location": "/scans/page.png", "Content-Length": "0"}),
+    })
+    with host:
+        yield host.url
 
 
 def _closed_port() -> int:
