@@ -23,6 +23,9 @@ What it runs, on every ``tests/data/images/*.png`` (paths stored relative to
 * ``batch``: the stand-in module's ``predict([all paths], batch_size=3)``.
 * ``probes``: topk larger than the number of classes, and PaddleX's ``Topk``
   post-processor on hand-made scores (ties, topk=0 handling).
+* ``multilabel``: ``image_multilabel_classification`` on the stand-in ``tests/data/models/PP-LCNet_x1_0_ML``
+  (the stand-in network with a sigmoid per class): thresholds as a number, a mapping with ``default`` and a
+  list; a batch; the pipeline with PaddleX's default YAML; the thresholds PaddleX refuses.
 * ``formatting``: ``str(result)`` and the ``print()`` log line (first 300
   chars), and ``save_to_img`` (needs a font download, so it runs in a child
   process with a timeout; the error is recorded).
@@ -154,6 +157,41 @@ def probe_topk_processor():
     return out
 
 
+MULTILABEL = DATA / "models" / "PP-LCNet_x1_0_ML"
+ML_CASES = {"default": {}, "threshold=0.7": {"threshold": 0.7}, "threshold=0.0": {"threshold": 0.0},
+            "threshold=mapping": {"threshold": {"default": 0.6, 7: 0.95, "0": 0.99}},
+            "threshold=list": {"threshold": [0.5, 0.9, 0.5, 0.5, 0.9, 0.6, 0.5, 0.99, 0.5, 0.7]}}
+
+
+def record_multilabel(paddlex, images):
+    """PaddleX's image_multilabel_classification on the stand-in PP-LCNet_x1_0_ML (module cases, a batch,
+    the pipeline with PaddleX's default YAML, and the thresholds PaddleX refuses)."""
+    model = paddlex.create_model(model_name=model_name(MULTILABEL), model_dir=str(MULTILABEL))
+    out = {"cases": ML_CASES,
+           "module": {case: guarded(f"multilabel:{case}", lambda kw=kw: [
+               res(r) for p in images for r in model.predict(str(p), **kw)]) for case, kw in ML_CASES.items()},
+           "batch": guarded("multilabel:batch", lambda: [
+               res(r) for r in model.predict([str(p) for p in images], batch_size=3)])}
+    yaml_path = Path(paddlex.__file__).parent / "configs" / "pipelines" / "image_multilabel_classification.yaml"
+    default_cfg = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+    cfg = copy.deepcopy(default_cfg)
+    cfg["SubModules"]["ImageMultiLabelClassification"]["model_dir"] = str(MULTILABEL)
+    cfg["SubModules"]["ImageMultiLabelClassification"]["model_name"] = model_name(MULTILABEL)
+    pipe = paddlex.create_pipeline(config=cfg)
+    out["pipeline"] = {"default_config": default_cfg,
+                       "default": [res(r) for p in images for r in pipe.predict(str(p))],
+                       "threshold=0.7": [res(r) for p in images for r in pipe.predict(str(p), threshold=0.7)]}
+    refused = {}
+    for case, threshold in (("no_default", {3: 0.5}), ("int", 1)):
+        try:
+            list(model.predict(str(images[0]), threshold=threshold))
+            refused[case] = None
+        except Exception as e:
+            refused[case] = f"{type(e).__name__}: {e}"[:300]
+    out["refused"] = refused
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--textline-dir", type=Path)
@@ -251,6 +289,8 @@ def main():
         return [res(r) for r in tl.predict(str(images[0]), topk=3)]
     out["probes"]["textline_topk=3"] = guarded("probe:textline_topk3", textline_topk3)
     out["probes"]["topk_processor"] = guarded("probe:topk_processor", probe_topk_processor)
+
+    out["multilabel"] = guarded("multilabel", record_multilabel, paddlex, images)
 
     out["errors"] = ERRORS
     args.out.parent.mkdir(parents=True, exist_ok=True)

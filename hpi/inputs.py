@@ -289,7 +289,10 @@ def probe_image(data: bytes) -> ImageHeader:
     try:
         with Image.open(io.BytesIO(data)) as img:
             orientation = 1
-            if img.format in ("JPEG", "TIFF", "WEBP", "PNG"):
+            # PIL reads a PNG's EXIF by decoding the whole image when the header chunks have none (doubling
+            # the decode of every PNG: 4.7 ms of 9 on a 640×480 photo); a PNG without an eXIf chunk has none.
+            has_exif = img.format != "PNG" or b"eXIf" in data
+            if img.format in ("JPEG", "TIFF", "WEBP", "PNG") and has_exif:
                 orientation = int(img.getexif().get(0x0112, 1) or 1)
             return ImageHeader(img.size, int(getattr(img, "n_frames", 1) or 1), orientation, img.format)
     except Image.DecompressionBombError as exc:

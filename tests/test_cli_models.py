@@ -67,7 +67,11 @@ def test_models_list_all_is_paddlex_list_with_what_is_here(tmp_path, monkeypatch
                                                         "cache"]
     assert rows["PP-OCRv6_small_det"].split()[1:4] in (["text_detection", "text_detection", "shipped"],
                                                         ["text_detection", "text_detection", "shipped,"])
-    assert rows["PP-ShiTuV2_det"].split()[1:] == ["object_detection", "-", "offline", "(HPI_MODEL_SOURCE=none)"]
+    assert rows["PP-ShiTuV2_det"].split()[1:] == ["object_detection", "object_detection", "offline",
+                                                   "(HPI_MODEL_SOURCE=none)"]
+    assert rows["PP-LiteSeg-T"].split()[1:] == ["semantic_segmentation", "semantic_segmentation", "offline",
+                                                 "(HPI_MODEL_SOURCE=none)"]
+    assert rows["BEVFusion"].split()[1:] == ["m_3d_bev_detection", "-", "offline", "(HPI_MODEL_SOURCE=none)"]
     assert f"PaddleX {catalog.paddlex_version()}'s list" in out
 
 

@@ -126,9 +126,25 @@ class Runner(abc.ABC):
         with self._lock:
             return self._infer_impl(feed)
 
+    def probe_feed(self, array: np.ndarray) -> dict[str, np.ndarray]:
+        """The feed for an image batch ``array`` (N×C×H×W) as the model's first input; PaddleX's exported
+        detectors also take, per image, its resized size ``im_shape`` ([H, W]) and ``scale_factor`` (1, 1:
+        boxes stay in input pixels). Checks and timing feed models this way."""
+        feed = {self.input_names[0]: array}
+        batch, height, width = array.shape[0], array.shape[-2], array.shape[-1]
+        for name in self.input_names[1:]:
+            if name == "im_shape":
+                feed[name] = np.tile(np.array([[height, width]], np.float32), (batch, 1))
+            elif name == "scale_factor":
+                feed[name] = np.ones((batch, 2), np.float32)
+            else:
+                raise BackendError(f"{self.model.name} has an input {name!r} besides the image {self.input_names[0]!r}; "
+                                   "hpi knows PaddleX's detection inputs im_shape and scale_factor only.")
+        return feed
+
     def infer_one(self, array: np.ndarray) -> np.ndarray:
-        """Convenience for single-input, single-output models: the first output."""
-        out = self.infer({self.input_names[0]: array})
+        """Convenience for models of one image input (and PaddleX's detection companions): the first output."""
+        out = self.infer(self.probe_feed(array))
         return next(iter(out.values()))
 
     def warmup(self, shapes: list[tuple[int, ...]], runs: int = 1) -> None:

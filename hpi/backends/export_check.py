@@ -205,7 +205,7 @@ def check_export(candidate: ModelArtifacts) -> dict:
             shapes = parity_shapes(candidate.spec, list(onnx_runner.session.get_inputs()[0].shape))
             feeds = [probe_input(candidate.spec, shape) for shape in shapes]
             # Every output, in order (a table model's structure tokens as well as its cell boxes).
-            onnx_out = [list(onnx_runner.infer({onnx_runner.input_names[0]: feed}).values()) for feed in feeds]
+            onnx_out = [list(onnx_runner.infer(onnx_runner.probe_feed(feed)).values()) for feed in feeds]
     except Exception as exc:
         raise ExportError(
             f"paddle2onnx wrote an ONNX model for {candidate.name} that ONNX Runtime cannot run "
@@ -214,7 +214,7 @@ def check_export(candidate: ModelArtifacts) -> dict:
         ) from exc
     # oneDNN off: the plain reference (measured: Paddle differs from itself by 4e-5 with IR passes on/off).
     with PaddleRunner(candidate, threads=2, options={"mkldnn": False}) as paddle_runner:
-        paddle_out = [list(paddle_runner.infer({paddle_runner.input_names[0]: feed}).values()) for feed in feeds]
+        paddle_out = [list(paddle_runner.infer(paddle_runner.probe_feed(feed)).values()) for feed in feeds]
     results = []
     for shape, ref_outputs, got_outputs in zip(shapes, paddle_out, onnx_out):
         if len(ref_outputs) != len(got_outputs):

@@ -10,6 +10,7 @@ Public API (same signatures in both backends)::
     build_ctc_characters(dict_lines, use_space_char=True) -> ["blank", ..., " "]
     rec_preprocess(crops, image_shape=(3, 48, 320), mean, std, scale, dynamic_width=True) -> N×3×48×W float32
     classify_preprocess(image, resize_short=256, crop_size=(224, 224), mean, std, scale, rgb=True) -> 1×3×h×w
+    paddlex_normalize(image, scale, mean, std) -> 3×h×w float32 (PaddleX's Normalize arithmetic, then CHW)
     crop_text_regions(image, boxes) -> [crop, ...]
     unwarp_page(image, grid 2×gh×gw) -> image unwarped through UVDoc's grid (same size, uint8)
     table_preprocess(image, max_side=488, mean, std, scale) -> (1×3×488×488 float32, (resized_h, resized_w))
@@ -69,4 +70,5 @@ table_preprocess = _impl.table_preprocess
 table_decode = _impl.table_decode
 match_cells_ocr = _impl.match_cells_ocr
 unwarp_page = _impl.unwarp_page
+paddlex_normalize = _impl.paddlex_normalize
 build_ctc_characters = _reference.build_ctc_characters

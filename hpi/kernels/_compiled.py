@@ -44,6 +44,7 @@ from ._reference import (
     _validate_prob_map,
     build_ctc_characters,
     crop_text_regions,
+    paddlex_affine,
 )
 
 __all__ = list(_KERNEL_API)  # the same API as the reference
@@ -76,6 +77,26 @@ def _lut(scale: float, mean: tuple, std: tuple) -> np.ndarray:
 def _norm_lut(mean, std, scale) -> np.ndarray:
     mean32, std32, scale32 = _validate_norm(mean, std, scale)
     return _lut(float(scale32), tuple(mean32.tolist()), tuple(std32.tolist()))
+
+
+@lru_cache(maxsize=32)
+def _paddlex_lut(scale: float, mean: tuple, std: tuple) -> np.ndarray:
+    # Built in numpy with the reference's own arithmetic (float32 multiply, then add), so the table holds
+    # exactly the values the reference computes for each of the 256 inputs.
+    alpha, beta = paddlex_affine(scale, mean, std)
+    table = np.ascontiguousarray((np.arange(256, dtype=np.float32)[None, :] * alpha[:, None] + beta[:, None]))
+    table = table.ravel()
+    table.setflags(write=False)
+    return table
+
+
+def paddlex_normalize(image: np.ndarray, scale: float, mean, std) -> np.ndarray:
+    """See ``hpi.kernels._reference.paddlex_normalize`` (a table lookup per pixel, GIL released; equal)."""
+    image = np.ascontiguousarray(_validate_image(image))
+    lut = _paddlex_lut(float(scale), tuple(float(m) for m in mean), tuple(float(s) for s in std))
+    tensor = np.empty((3, image.shape[0], image.shape[1]), dtype=np.float32)
+    _preprocess.normalize_into(image, lut, tensor, NUM_THREADS)
+    return tensor
 
 
 def det_preprocess(

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = [
+    "paddlex_normalize",
     "build_ctc_characters",
     "classify_preprocess",
     "crop_text_regions",
@@ -157,6 +158,21 @@ def classify_preprocess(
         crop = crop[:, :, ::-1]
     tensor = (crop.astype(np.float32) * scale32 - mean32) / std32
     return np.ascontiguousarray(tensor.transpose(2, 0, 1)[None])
+
+
+def paddlex_affine(scale: float, mean, std) -> tuple[np.ndarray, np.ndarray]:
+    """PaddleX's Normalize as float32 (alpha, beta) per channel: ``x * (scale / std) + (-mean / std)``."""
+    alpha = np.array([scale / float(s) for s in std], np.float32)
+    beta = np.array([-float(m) / float(s) for m, s in zip(mean, std)], np.float32)
+    return alpha, beta
+
+
+def paddlex_normalize(image: np.ndarray, scale: float, mean, std) -> np.ndarray:
+    """An H×W×3 uint8 image → 3×H×W float32 with PaddleX's Normalize arithmetic (``image * alpha + beta``
+    in float32, two roundings, as numpy computes it in PaddleX's processors), then HWC→CHW."""
+    image = _validate_image(image)
+    alpha, beta = paddlex_affine(scale, mean, std)
+    return np.ascontiguousarray((image.astype(np.float32) * alpha + beta).transpose(2, 0, 1))
 
 
 def _rec_target_width(crops: Sequence[np.ndarray], image_shape, dynamic_width: bool) -> tuple[int, int]:

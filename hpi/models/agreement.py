@@ -120,6 +120,48 @@ def parity_bitmap(spec: ModelSpec | None, reference: np.ndarray, candidate: np.n
     return Comparison(diff, agreement, ok, reason)
 
 
+# Detection rows in pixels: coordinates of a 1000-px image move by ~1e-4 between fp32 runtimes; 0.01 px is
+# far below what a box drawn or cropped can show.
+DET_ROW_COORD_TOLERANCE = 1e-2
+
+
+def parity_detection_rows(spec: ModelSpec | None, reference: np.ndarray, candidate: np.ndarray, diff: float,
+                          tolerance: float) -> Comparison:
+    """Object detection's ``[N, 6]`` rows (class, score, x1, y1, x2, y2), in any order among equal scores
+    (NMS implementations order ties differently): the same rows once sorted, classes equal, scores within
+    the tolerance, coordinates within 0.01 px. Any other output (the box count): exactly equal."""
+    if reference.ndim != 2 or reference.shape[1] != 6:
+        return Comparison(diff, None, diff == 0.0, f"max abs {diff:.2e} (exact)")
+
+    def ordered(rows: np.ndarray) -> np.ndarray:
+        rows = rows.astype(np.float64)
+        return rows[np.lexsort((rows[:, 5], rows[:, 4], rows[:, 3], rows[:, 2], -np.round(rows[:, 1], 4), rows[:, 0]))]
+
+    ref, got = ordered(reference), ordered(candidate)
+    classes_equal = bool(np.array_equal(ref[:, 0], got[:, 0]))
+    score_diff = float(np.max(np.abs(ref[:, 1] - got[:, 1]))) if len(ref) else 0.0
+    coord_diff = float(np.max(np.abs(ref[:, 2:] - got[:, 2:]))) if len(ref) else 0.0
+    ok = classes_equal and score_diff <= tolerance and coord_diff <= DET_ROW_COORD_TOLERANCE
+    reason = (f"{len(ref)} boxes, classes {'equal' if classes_equal else 'differ'}, score max abs {score_diff:.2e} "
+              f"(≤ {tolerance:g}), coordinates max abs {coord_diff:.2e} px (≤ {DET_ROW_COORD_TOLERANCE:g})")
+    return Comparison(max(score_diff, coord_diff), None, ok, reason)
+
+
+LABEL_MAP_AGREEMENT = 0.999
+
+
+def parity_label_map(spec: ModelSpec | None, reference: np.ndarray, candidate: np.ndarray, diff: float,
+                     tolerance: float) -> Comparison:
+    """Semantic segmentation: a label map (whole numbers, argmax inside the model) agrees on ≥ 99.9% of
+    pixels (a pixel whose two best classes tie within float noise may flip); logits within the tolerance."""
+    if np.issubdtype(reference.dtype, np.integer) or (reference.size and np.all(reference == np.round(reference))
+                                                       and reference.ndim == 3):
+        agreement = float(np.mean(reference == candidate)) if reference.size else 1.0
+        ok = agreement >= LABEL_MAP_AGREEMENT
+        return Comparison(diff, agreement, ok, f"label map agreement {agreement:.6f} (≥ {LABEL_MAP_AGREEMENT})")
+    return Comparison(diff, None, diff <= tolerance, f"max abs {diff:.2e} (≤ {tolerance:g})")
+
+
 # --------------------------------------------------------------------------- low-precision rules
 
 

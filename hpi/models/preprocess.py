@@ -103,6 +103,15 @@ class Normalize:
         beta = np.array([-m / s for m, s in zip(self.mean, self.std)], np.float32)
         return image.astype(np.float32) * alpha + beta
 
+    def chw(self, image: np.ndarray) -> np.ndarray:
+        """Normalise then HWC→CHW, the same values: one compiled table lookup per pixel for a uint8 image
+        (:func:`hpi.kernels.paddlex_normalize`), numpy otherwise (a padded float canvas)."""
+        if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+            from .. import kernels
+
+            return kernels.paddlex_normalize(image, self.scale, self.mean, self.std)
+        return np.ascontiguousarray(self(image).transpose(2, 0, 1))
+
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -138,7 +147,7 @@ class ClassificationPreprocess:
                                  "of the model's CropImage.")
             x1, y1 = max(0, (width - crop_w) // 2), max(0, (height - crop_h) // 2)
             image = image[y1:min(height, y1 + crop_h), x1:min(width, x1 + crop_w)]
-        return np.ascontiguousarray(self.normalize(image).transpose(2, 0, 1))
+        return self.normalize.chw(image)
 
 
 _CLASSIFICATION_OPS = ("ResizeImage", "CropImage", "NormalizeImage", "ToCHWImage")
@@ -333,7 +342,10 @@ def detection_preprocess(preprocess: Any, model: str) -> DetectionPreprocess:
                                   tuple(_triple(mean, f"{where}.mean")), tuple(_triple(std, f"{where}.std")))
             result.ops.append(lambda data, n=normalize: setattr(data, "image", n(data.image)))
         elif kind == "Permute":
-            result.ops.append(lambda data: setattr(data, "image", data.image.transpose(2, 0, 1)))
+            if result.names and result.names[-1] == "NormalizeImage":  # fused: normalise straight into CHW
+                result.ops[-1] = lambda data, n=normalize: setattr(data, "image", n.chw(data.image))
+            else:
+                result.ops.append(lambda data: setattr(data, "image", data.image.transpose(2, 0, 1)))
         elif kind == "Pad":
             result.ops.append(_det_pad(op.get("size") or [640, 640], op.get("fill_value") or [127.5] * 3, where))
         elif kind == "PadStride":
@@ -345,5 +357,103 @@ def detection_preprocess(preprocess: Any, model: str) -> DetectionPreprocess:
     return result
 
 
-__all__ = ["ClassificationPreprocess", "DetectionInput", "DetectionPreprocess", "Normalize",
-           "classification_preprocess", "detection_preprocess"]
+# ------------------------------------------------------------------------------------------- segmentation
+
+_SEGMENTATION_OPS = ("Resize", "Normalize")
+
+
+def check_target_size(value: Any, where: str) -> tuple[int, int] | None:
+    """PaddleX's segmentation ``target_size``: -1 (no resize), a side, or ``[w, h]``; None stays None (as does
+    the text ``None``, which PaddleX's own semantic_segmentation.yaml writes)."""
+    if value is None or value == "None":
+        return None
+    pair = value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value == -1:
+            return (-1, -1)
+        pair = (value, value)
+    if (isinstance(pair, (list, tuple)) and len(pair) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
+            and (all(v > 0 for v in pair) or tuple(pair) == (-1, -1))):
+        return int(pair[0]), int(pair[1])
+    from ..errors import ConfigError
+
+    raise ConfigError(f"{where} is {value!r}; it must be -1 (the image's own size), a positive whole number or a "
+                      "[width, height] pair of them.")
+
+
+@dataclass(frozen=True)
+class SegmentationPreprocess:
+    """PaddleX's semantic-segmentation pre-processing (``semantic_segmentation/predictor.py``): RGB, then
+    ``Resize`` (``target_size`` (w, h), (-1, -1): none; ``keep_ratio``; ``size_divisor``: sides rounded up to
+    a multiple), ``Normalize`` (1/255, mean, std), CHW; always in that order, whatever the YAML's order."""
+
+    target_size: tuple[int, int]
+    keep_ratio: bool
+    size_divisor: int | None
+    interp: int
+    normalize: Normalize
+
+    def input_size(self, width: int, height: int, target_size: tuple[int, int] | None = None) -> tuple[int, int]:
+        """The (w, h) the model gets for a ``width``×``height`` image (PaddleX's Resize.resize)."""
+        target = self.target_size if target_size is None else target_size
+        if tuple(target) == (-1, -1):
+            return width, height
+        if self.keep_ratio:  # PaddleX's _rescale_size (Python's round)
+            scale = min(max(target) / max(width, height), min(target) / min(width, height))
+            target = (round(width * scale), round(height * scale))
+        if self.size_divisor:
+            target = tuple(math.ceil(side / self.size_divisor) * self.size_divisor for side in target)
+        return int(target[0]), int(target[1])
+
+    def __call__(self, image: np.ndarray, target_size: tuple[int, int] | None = None) -> np.ndarray:
+        rgb = _to_rgb(image)
+        width, height = self.input_size(rgb.shape[1], rgb.shape[0], target_size)
+        return self.normalize.chw(np.ascontiguousarray(_resize(rgb, width, height, self.interp)))
+
+
+# PaddleX's Resize defaults: the segmentation predictor's build_resize, and anomaly detection's.
+SEGMENTATION_RESIZE = {"keep_ratio": True, "size_divisor": 32}
+ANOMALY_RESIZE = {"keep_ratio": False, "size_divisor": None}
+
+
+def segmentation_preprocess(transforms: Any, model: str, target_size: Any = None, *,
+                            defaults: dict = SEGMENTATION_RESIZE, needs_resize: bool = False) -> SegmentationPreprocess:
+    """The pre-processing of a segmentation model's ``Deploy.transforms`` (anomaly detection's too, with its
+    ``defaults`` and a Resize it ``needs``); ``target_size`` (the predictor's, PaddleX's
+    ``create_model(target_size=...)``) replaces the model's Resize by a default one, as PaddleX does."""
+    section = f"{model}: inference.yml Deploy.transforms"
+    if not isinstance(transforms, list):
+        raise ModelError(f"{section} must be a list of ops ({{type: ...}}), got {type(transforms).__name__}.")
+    if needs_resize and not any(isinstance(op, dict) and op.get("type") == "Resize" for op in transforms):
+        raise ModelError(f"{section} has no Resize op; PaddleX's predictor for {model} needs one (target_size).")
+    resize: dict = {"target_size": -1}  # PaddleX's default op when the model has none
+    mean: Any = 0.5
+    std: Any = 0.5
+    for index, op in enumerate(transforms):
+        kind = op.get("type") if isinstance(op, dict) else None
+        if kind not in _SEGMENTATION_OPS:
+            raise ModelError(f"{section}[{index}]: pre-processing op {kind!r} is not one hpi knows "
+                             f"({', '.join(_SEGMENTATION_OPS)}); PaddleX's segmentation predictor does not know it "
+                             "either.")
+        if kind == "Resize":
+            resize = {k: v for k, v in op.items() if k != "type"}
+        else:
+            mean, std = op.get("mean", 0.5), op.get("std", 0.5)
+    if target_size is not None:
+        resize = {"target_size": target_size}
+    where = f"{section} Resize"
+    target = check_target_size(resize.get("target_size", -1), f"{where}.target_size")
+    divisor = resize.get("size_divisor", defaults["size_divisor"])
+    if divisor is not None and (not isinstance(divisor, int) or isinstance(divisor, bool) or divisor < 1):
+        raise ModelError(f"{where}.size_divisor must be a positive whole number or null, got {divisor!r}.")
+    mean3 = [mean] * 3 if isinstance(mean, (int, float)) else mean
+    std3 = [std] * 3 if isinstance(std, (int, float)) else std
+    normalize = Normalize(1.0 / 255.0, tuple(_triple(mean3, f"{section} Normalize.mean")),
+                          tuple(_triple(std3, f"{section} Normalize.std")))
+    return SegmentationPreprocess(target, bool(resize.get("keep_ratio", defaults["keep_ratio"])), divisor,
+                                  _interp(resize.get("interp", "LINEAR"), where), normalize)
+
+
+__all__ = ["ClassificationPreprocess", "DetectionInput", "DetectionPreprocess", "Normalize", "SegmentationPreprocess",
+           "check_target_size", "classification_preprocess", "detection_preprocess", "segmentation_preprocess"]

@@ -103,6 +103,9 @@ _LAYOUT_MODELS = (
 _DET_OPS = ("DecodeImage", "DetResizeForTest", "NormalizeImage", "ToCHWImage", "DetLabelEncode", "KeepKeys")
 _CLS_OPS = ("ResizeImage", "CropImage", "NormalizeImage", "ToCHWImage")
 _DETECTION = replace(_DETECTION, preprocess_ops=_DET_OPS)
+# PaddleX's object_detection predictor: its registered ops (object_detection/predictor.py).
+_OBJECT_OPS = ("Resize", "NormalizeImage", "Permute", "Pad", "PadStride", "WarpAffine")
+_SOD_MODELS = ("PP-YOLOE_plus_SOD-S", "PP-YOLOE_plus_SOD-L", "PP-YOLOE_plus_SOD-largesize-L")
 _ORIENTATION = replace(_ORIENTATION, preprocess_ops=_CLS_OPS)
 
 TASKS: dict[str, TaskInfo] = {
@@ -135,6 +138,27 @@ TASKS: dict[str, TaskInfo] = {
                                 "NormalizeImage", "PaddingTableImage", "ToCHWImage", "KeepKeys")),
         replace(_ORIENTATION, name="image_classification", description="image classes (softmax probabilities)",
                 paddlex_module="image_classification", paddlex_model_list="image_classification"),
+        replace(_ORIENTATION, name="image_multilabel_classification",
+                description="image classes, each scored on its own (sigmoid probabilities)",
+                paddlex_module="image_multilabel_classification", paddlex_model_list="multilabel_classification",
+                model_names=("PP-HGNetV2-B0_ML", "PP-HGNetV2-B4_ML", "PP-HGNetV2-B6_ML", "PP-LCNet_x1_0_ML",
+                             "ResNet50_ML", "CLIP_vit_base_patch16_448_ML")),
+        replace(GENERIC, name="object_detection", probe="page", preprocess_ops=_OBJECT_OPS,
+                parity=agreement.parity_detection_rows,
+                description="labelled boxes: [N, 6] rows (class, score, x1, y1, x2, y2) after NMS in the graph",
+                paddlex_module="object_detection", paddlex_model_list="object_detection"),
+        replace(GENERIC, name="small_object_detection", probe="page", preprocess_ops=_OBJECT_OPS,
+                parity=agreement.parity_detection_rows,
+                description="object detection with PaddleX's small-object models",
+                paddlex_module="small_object_detection", paddlex_model_list="object_detection",
+                model_names=_SOD_MODELS),
+        replace(GENERIC, name="semantic_segmentation", parity=agreement.parity_label_map,
+                preprocess_ops=("Resize", "Normalize"),
+                description="a class id per pixel: an [N, H, W] label map (argmax in the graph) or logits",
+                paddlex_module="semantic_segmentation", paddlex_model_list="semantic_segmentation"),
+        replace(GENERIC, name="anomaly_detection", preprocess_ops=("Resize", "Normalize"),
+                description="an anomaly score map per image (STFPM), thresholded into a defect mask",
+                paddlex_module="anomaly_detection", paddlex_model_list="anomaly_detection"),
         replace(GENERIC, name="image_unwarping", probe="page",
                 description="document unwarping (UVDoc: a coarse sampling grid over the page)",
                 paddlex_module="image_unwarping", paddlex_model_list="image_unwarping"),

@@ -51,6 +51,17 @@ PIPELINES: dict[str, PipelineInfo] = {
                      "page regions in reading order: text through OCR, tables as HTML, seals (Markdown too)"),
         PipelineInfo("image_classification", "image_classification", "ImageClassificationPipeline",
                      "an image's top classes (the model's own inference.yml: pre-processing, labels)"),
+        PipelineInfo("image_multilabel_classification", "image_classification",
+                     "ImageMultiLabelClassificationPipeline",
+                     "every class of an image over its threshold (PaddleX's multi-label classifiers)"),
+        PipelineInfo("object_detection", "object_detection", "ObjectDetectionPipeline",
+                     "an image's objects as labelled boxes (PaddleX's exported detectors, NMS in the graph)"),
+        PipelineInfo("small_object_detection", "object_detection", "SmallObjectDetectionPipeline",
+                     "small objects as labelled boxes (PaddleX's PP-YOLOE_plus_SOD models)"),
+        PipelineInfo("semantic_segmentation", "semantic_segmentation", "SemanticSegmentationPipeline",
+                     "a class id per pixel (PaddleX's segmentation models: PP-LiteSeg, SegFormer, ...)"),
+        PipelineInfo("anomaly_detection", "semantic_segmentation", "AnomalyDetectionPipeline",
+                     "a defect mask per image (PaddleX's STFPM: score map, threshold, opening)"),
     )
 }
 

@@ -18,19 +18,25 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..models.tasks import TaskInfo, get_task
+from ..predictors.anomaly_detection import AnomalyDetector
 from ..predictors.doc_orientation import DocOrientationClassifier
 from ..predictors.doc_unwarping import DocUnwarper
-from ..predictors.image_classification import ImageClassifier
+from ..predictors.image_classification import ImageClassifier, MultiLabelClassifier
 from ..predictors.layout_detection import LayoutDetector
+from ..predictors.object_detection import ObjectDetector
+from ..predictors.semantic_segmentation import SemanticSegmenter
 from ..predictors.table_structure import TableStructureRecognizer
 from ..predictors.text_detection import TextDetector
 from ..predictors.text_recognition import TextRecognizer
 from ..predictors.textline_orientation import TextlineClassifier
 from ..results.layout import LayoutDetectionResult
-from ..results.modules import DocTrResult, TableStructureResult, TextDetResult, TextRecResult, TopkResult
+from ..results.modules import (
+    DocTrResult, SegResult, TableStructureResult, TextDetResult, TextRecResult, TopkResult,
+)
 from .modules import (
-    DocOrientationClassifyConfig, DocUnwarpingConfig, ImageClassificationConfig, LayoutDetectionConfig, ModuleConfig,
-    SealTextDetectionConfig,
+    AnomalyDetectionConfig, DocOrientationClassifyConfig, DocUnwarpingConfig, ImageClassificationConfig, ImageMultiLabelClassificationConfig,
+    LayoutDetectionConfig, ModuleConfig,
+    ObjectDetectionConfig, SealTextDetectionConfig, SemanticSegmentationConfig, SmallObjectDetectionConfig,
     TableStructureRecognitionConfig, TextDetectionConfig, TextLineOrientationConfig, TextRecognitionConfig,
 )
 
@@ -64,6 +70,9 @@ class ModuleTask:
 
 _DET_PARAMS = ("limit_side_len", "limit_type", "max_side_limit", "thresh", "box_thresh", "unclip_ratio")
 
+# PaddleX's detector parameters (DetRunnerPredictor: create_model(**kw) and predict(**kw)).
+_OBJ_PARAMS = ("img_size", "threshold", "layout_nms", "layout_unclip_ratio", "layout_merge_bboxes_mode")
+
 MODULE_TASKS: dict[str, ModuleTask] = {
     row.task: row
     for row in (
@@ -79,6 +88,14 @@ MODULE_TASKS: dict[str, ModuleTask] = {
         ModuleTask(LayoutDetectionConfig, "LayoutDetection", LayoutDetector, LayoutDetectionResult,
                    ("threshold", "layout_nms", "layout_unclip_ratio", "layout_merge_bboxes_mode")),
         ModuleTask(ImageClassificationConfig, "ImageClassification", ImageClassifier, TopkResult, ("topk",)),
+        ModuleTask(ImageMultiLabelClassificationConfig, "ImageMultiLabelClassification", MultiLabelClassifier,
+                   TopkResult, ("threshold",)),
+        ModuleTask(ObjectDetectionConfig, "ObjectDetection", ObjectDetector, LayoutDetectionResult, _OBJ_PARAMS),
+        ModuleTask(SmallObjectDetectionConfig, "SmallObjectDetection", ObjectDetector, LayoutDetectionResult,
+                   _OBJ_PARAMS),
+        ModuleTask(SemanticSegmentationConfig, "SemanticSegmentation", SemanticSegmenter, SegResult,
+                   ("target_size",)),
+        ModuleTask(AnomalyDetectionConfig, "AnomalyDetection", AnomalyDetector, SegResult),
     )
 }
 

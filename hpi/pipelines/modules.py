@@ -163,6 +163,110 @@ class ImageClassificationConfig(ModuleConfig):
 
 
 @dataclass(frozen=True)
+class ObjectDetectionConfig(ModuleConfig):
+    """Object detection (PaddleX's ``object_detection`` module): labelled boxes.
+
+    No weights of PaddleX's detectors are on PyPI: give ``model_dir`` (a PaddleX model directory), or a
+    model name found in PaddleX's cache or fetched (``hpi models list --all``). The pre-processing and the
+    labels come from the model's own ``inference.yml``; ``threshold`` and the layout settings take
+    PaddleX's forms (see :class:`LayoutDetectionConfig`).
+    """
+
+    TASK = "object_detection"
+
+    module_name: str = "object_detection"
+    model_name: str = "PicoDet-S"
+    batch_size: int = setting(1, positive=True, help="images per call (the model runs one at a time)")
+    img_size: int | list | tuple | None = setting(
+        None, help="resize every image to this [h, w] (or side) instead of the model's own size")
+    threshold: float | dict | None = setting(None, help="box score threshold in [0, 1], or {class id: threshold}")
+    layout_nms: bool | None = setting(None, help="drop boxes overlapping a better one (PaddleX's layout NMS)")
+    layout_unclip_ratio: float | list | tuple | dict | None = setting(
+        None, help="grow boxes about their centre: a factor, [width, height] or {class id: factor}")
+    layout_merge_bboxes_mode: str | dict | None = setting(
+        None, help="nested boxes: union (keep all), large (keep the outer), small (keep the inner), or per class")
+
+    def check(self, where: str, nested: bool) -> None:
+        from ..predictors.layout_rules import (
+            check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
+        )
+        from ..predictors.object_detection import check_img_size
+
+        prefix = f"{where}." if where else ""
+        check_img_size(self.img_size, f"{prefix}img_size")
+        check_threshold(self.threshold, f"{prefix}threshold")
+        check_layout_nms(self.layout_nms, f"{prefix}layout_nms")
+        check_unclip_ratio(self.layout_unclip_ratio, f"{prefix}layout_unclip_ratio")
+        check_merge_mode(self.layout_merge_bboxes_mode, f"{prefix}layout_merge_bboxes_mode")
+
+
+@dataclass(frozen=True)
+class SmallObjectDetectionConfig(ObjectDetectionConfig):
+    """Small object detection (PaddleX's ``small_object_detection`` module): object detection with
+    PaddleX's small-object models (PP-YOLOE_plus_SOD-*), the same predictor."""
+
+    TASK = "small_object_detection"
+
+    module_name: str = "small_object_detection"
+    model_name: str = "PP-YOLOE_plus_SOD-L"
+
+
+@dataclass(frozen=True)
+class SemanticSegmentationConfig(ModuleConfig):
+    """Semantic segmentation (PaddleX's ``semantic_segmentation`` module): a class id per pixel.
+
+    No weights of PaddleX's segmentation models are on PyPI: give ``model_dir`` (a PaddleX model directory)
+    or a model name found in PaddleX's cache or fetched. The pre-processing comes from the model's own
+    ``inference.yml`` (``Deploy.transforms``).
+    """
+
+    TASK = "semantic_segmentation"
+
+    module_name: str = "semantic_segmentation"
+    model_name: str = "PP-LiteSeg-T"
+    batch_size: int = setting(1, positive=True, help="images of one input size per model call")
+    target_size: int | list | tuple | str | None = setting(
+        None, help="the model's input size: -1 (the image's own), a side, or [width, height] (None: the model's)")
+
+    def check(self, where: str, nested: bool) -> None:
+        from ..models.preprocess import check_target_size
+
+        check_target_size(self.target_size, f"{where}.target_size" if where else "target_size")
+
+
+@dataclass(frozen=True)
+class ImageMultiLabelClassificationConfig(ModuleConfig):
+    """Multi-label classification (PaddleX's ``image_multilabel_classification`` module): every class over its
+    threshold. ``threshold``: a number, ``{"default": t, class id: t}`` or one number per class (None: the
+    model's ``inference.yml``, PaddleX's ``MultiLabelThreshOutput.threshold``)."""
+
+    TASK = "image_multilabel_classification"
+
+    module_name: str = "image_multilabel_classification"
+    model_name: str = "PP-HGNetV2-B6_ML"
+    batch_size: int = setting(1, positive=True, help="images per model call")
+    threshold: float | dict | list | None = setting(
+        None, help="score threshold: a number, {'default': t, class id: t} or one per class")
+
+    def check(self, where: str, nested: bool) -> None:
+        from ..predictors.image_classification import check_multilabel_threshold
+
+        check_multilabel_threshold(self.threshold, f"{where}.threshold" if where else "threshold")
+
+
+@dataclass(frozen=True)
+class AnomalyDetectionConfig(ModuleConfig):
+    """Image anomaly detection (PaddleX's ``anomaly_detection`` module, STFPM): a defect mask per image. The
+    pre-processing comes from the model's own ``inference.yml``."""
+
+    TASK = "anomaly_detection"
+
+    module_name: str = "anomaly_detection"
+    model_name: str = "STFPM"
+    batch_size: int = setting(1, positive=True, help="images per model call")
+
+
+@dataclass(frozen=True)
 class TableStructureRecognitionConfig(ModuleConfig):
     """Table structure: SLANet_plus (PaddleX's default; hpi's ONNX export repaired) or SLANet."""
 
@@ -174,7 +278,8 @@ class TableStructureRecognitionConfig(ModuleConfig):
 
 
 __all__ = [
-    "ImageClassificationConfig", "LayoutDetectionConfig",
+    "AnomalyDetectionConfig", "ImageClassificationConfig", "ImageMultiLabelClassificationConfig", "LayoutDetectionConfig", "ObjectDetectionConfig", "SemanticSegmentationConfig",
+    "SmallObjectDetectionConfig",
     "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "SealTextDetectionConfig",
     "TextDetectionConfig",
     "TableStructureRecognitionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",

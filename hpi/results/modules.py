@@ -196,3 +196,57 @@ class DocTrResult(_ModuleResult):
 
 
 __all__ = ["DocTrResult", "TableStructureResult", "TextDetResult", "TextRecResult", "TopkResult"]
+
+
+def _seg_palette() -> np.ndarray:
+    """PaddleX's SegResult colour map (``_get_color_map_list(256)``: PASCAL VOC's bit pattern for 257 labels,
+    the first dropped, so class 0 is (128, 0, 0)): 256 RGB rows."""
+    colours = np.zeros((257, 3), np.uint8)
+    for index in range(257):
+        label, bit = index, 0
+        while label:
+            for channel in range(3):
+                colours[index, channel] |= ((label >> channel) & 1) << (7 - bit)
+            bit += 1
+            label >>= 3
+    return colours[1:]
+
+
+_SEG_PALETTE = None
+
+
+class SegResult(_ModuleResult):
+    """Semantic segmentation of one image: ``pred``, the ``[1, H, W]`` int32 label map (PaddleX's SegResult).
+
+    ``img["res"]`` is PaddleX's pseudo-colour picture of the map (its palette, class 0 dark red). ``print()``
+    shows the map as ``"..."``, as PaddleX does; ``save_to_json`` writes it whole.
+    """
+
+    def __init__(self, *, pred: np.ndarray, **common) -> None:
+        super().__init__(**common)
+        self.pred = pred
+
+    @property
+    def json(self) -> dict:
+        return self._res(pred=self.pred)
+
+    def print(self, indent: int = 4, ensure_ascii: bool = False) -> None:
+        import json
+
+        print(json.dumps({"res": {"input_path": self.input_path, "page_index": self.page_index, "pred": "..."}},
+                         indent=indent, ensure_ascii=ensure_ascii))
+
+    def texts(self) -> list[str]:
+        counts = np.bincount(self.pred.ravel().clip(0), minlength=1)
+        return [f"class {c}: {n} px" for c, n in enumerate(counts) if n]
+
+    @property
+    def img(self) -> dict:
+        from PIL import Image
+
+        global _SEG_PALETTE
+        if self.pred.min(initial=0) < 0 or self.pred.max(initial=0) > 255:
+            raise ValueError("The label map has class ids outside 0–255; it cannot be drawn as PaddleX's picture.")
+        if _SEG_PALETTE is None:
+            _SEG_PALETTE = _seg_palette()
+        return {"res": Image.fromarray(_SEG_PALETTE[self.pred[0].astype(np.uint8)], "RGB")}

@@ -95,6 +95,22 @@ def _categories_entry(result: Any, image: np.ndarray, visualize: bool, encode: E
     return {"categories": categories, "image": encode(result.img["res"]) if visualize else None}
 
 
+def _detected_objects_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's /object-detection and /small-object-detection result: detectedObjects [{bbox, categoryId,
+    # categoryName, score}], image (or null) (paddlex/inference/serving/schemas/object_detection.py).
+    objects = [{"bbox": [float(v) for v in box["coordinate"]], "categoryId": int(box["cls_id"]),
+                "categoryName": str(box["label"]), "score": float(box["score"])} for box in result.boxes]
+    return {"detectedObjects": objects, "image": encode(result.img["res"]) if visualize else None}
+
+
+def _label_map_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's /semantic-segmentation result: labelMap (the map row by row, flat), size [h, w], image (or null)
+    # (paddlex/inference/serving/schemas/semantic_segmentation.py and its app).
+    label_map = result.pred[0]
+    return {"labelMap": label_map.ravel().tolist(), "size": [int(label_map.shape[0]), int(label_map.shape[1])],
+            "image": encode(result.img["res"]) if visualize else None}
+
+
 @dataclass(frozen=True)
 class Protocol:
     """How a family of PaddleX's endpoints takes its input and lays out its result.
@@ -154,6 +170,12 @@ SERVING_APPS: dict[str, ServingApp] = {
         ServingApp("layout_detection", "/layout-detection", "layoutDetectionResults", _layout_detection_entry),
         ServingApp("layout_parsing", "/layout-parsing", "layoutParsingResults", _output_images_entry),
         ServingApp("image_classification", "/image-classification", "", _categories_entry, IMAGE),
+        ServingApp("image_multilabel_classification", "/multilabel-image-classification", "", _categories_entry,
+                   IMAGE),
+        ServingApp("object_detection", "/object-detection", "", _detected_objects_entry, IMAGE),
+        ServingApp("small_object_detection", "/small-object-detection", "", _detected_objects_entry, IMAGE),
+        ServingApp("semantic_segmentation", "/semantic-segmentation", "", _label_map_entry, IMAGE),
+        ServingApp("anomaly_detection", "/image-anomaly-detection", "", _label_map_entry, IMAGE),
     )
 }
 

@@ -54,3 +54,25 @@ def test_bad_inputs_are_input_errors(kernels):
         kernels.classify_preprocess(np.zeros((10, 10, 3), np.float32))
     with pytest.raises(InputError, match="positive"):
         kernels.classify_preprocess(np.zeros((10, 10, 3), np.uint8), 0)
+
+
+@requires_compiled
+def test_paddlex_normalize_compiled_equals_reference_exactly(compiled, reference):
+    """PaddleX's Normalize (x * (scale/std) + (-mean/std) in float32) + HWC→CHW: the compiled table lookup
+    gives the reference's values bit for bit, for every uint8 value and channel."""
+    rng = np.random.default_rng(3)
+    every_value = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    settings = [(1 / 255, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)), (1.0, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
+                (0.00392156862745098, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]
+    for image in (every_value, rng.integers(0, 256, (37, 53, 3), dtype=np.uint8), _images()[0]):
+        for scale, mean, std in settings:
+            expected = reference.paddlex_normalize(image, scale, mean, std)
+            got = compiled.paddlex_normalize(image, scale, mean, std)
+            assert got.shape == (3, *image.shape[:2]) and got.dtype == np.float32
+            np.testing.assert_array_equal(got, expected)
+    # The same numbers as PaddleX's own arithmetic written out (numpy float32, two roundings).
+    image = _images()[1]
+    direct = (image.astype(np.float32) * np.array([1 / 255 / s for s in (0.229, 0.224, 0.225)], np.float32)
+              + np.array([-m / s for m, s in zip((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))], np.float32))
+    np.testing.assert_array_equal(compiled.paddlex_normalize(image, 1 / 255, (0.485, 0.456, 0.406),
+                                                             (0.229, 0.224, 0.225)), direct.transpose(2, 0, 1))

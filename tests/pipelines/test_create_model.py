@@ -166,11 +166,11 @@ def test_files_errors_and_batches(page, tmp_path, capsys):
 def test_model_errors(tmp_path):
     with pytest.raises(ModelError, match="model_dir"):
         create_model("PP-OCRv6_medium_det")  # a PaddleX model not on disk, offline: the way out is named
-    with pytest.raises(ConfigError, match="PaddleX's semantic_segmentation model 'PP-LiteSeg-T'.*PP-OCRv6_small_det"):
-        create_model("PP-LiteSeg-T")  # a module hpi does not run yet: the models hpi runs are listed
+    with pytest.raises(ConfigError, match="PaddleX's video_classification model 'PP-TSM-R50_8frames_uniform'.*PP-OCRv6_small_det"):
+        create_model("PP-TSM-R50_8frames_uniform")  # a module hpi does not run yet: the models hpi runs are listed
     with pytest.raises(ModelError, match="(?s)No weights for image_classification model 'ResNet50'.*model_dir"):
         create_model("ResNet50")  # a module hpi runs, the model nowhere here (offline)
-    with pytest.raises(ConfigError, match="PaddleX's object_detection model 'PP-ShiTuV2_det'"):
+    with pytest.raises(ModelError, match="No weights for object_detection model 'PP-ShiTuV2_det'"):
         create_model("PP-ShiTuV2_det")  # PaddleX's model list, not a substring rule, gives the task
     with pytest.raises(ConfigError, match="inference.yml"):
         create_model(model_dir=tmp_path)

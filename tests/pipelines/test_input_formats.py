@@ -139,6 +139,29 @@ def test_directory_lists_by_content_and_reports_what_it_skips(ocr_pipeline, text
     assert "skipped 1 file(s) that are neither images nor PDFs: notes.txt" in caplog.text
 
 
+@pytest.mark.parametrize("suffix", ["jpg", "png"])
+def test_exif_orientation_of_a_png_too(text_image, tmp_path, suffix):
+    """A PNG may carry EXIF (an eXIf chunk) like a JPEG: the reader turns it upright; a PNG without one is
+    read as stored (its EXIF is not looked for by decoding the whole image first)."""
+    from PIL import Image
+
+    from hpi.inputs import decode_image_pages, probe_image
+
+    img = _pil(text_image).transpose(Image.Transpose.ROTATE_90)
+    exif = img.getexif()
+    exif[0x0112] = 6
+    path = tmp_path / f"photo.{suffix}"
+    img.save(path, exif=exif, **({"quality": 95} if suffix == "jpg" else {}))
+    data = path.read_bytes()
+    assert probe_image(data).orientation == 6
+    [page] = decode_image_pages(data, path.name)
+    assert page.shape[:2] == text_image.shape[:2]
+    img.save(tmp_path / "plain.png")
+    plain = (tmp_path / "plain.png").read_bytes()
+    assert probe_image(plain).orientation == 1
+    assert decode_image_pages(plain, "plain.png")[0].shape[:2] == text_image.shape[::-1][1:3]
+
+
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_exif_orientation_is_applied(ocr_pipeline, text_image, tmp_path, orientation):
     """A phone photo is stored sideways with an EXIF tag saying how to turn it; viewers and PaddleX

@@ -98,7 +98,7 @@ def measure_candidates(
                     trial.load_ms = (time.perf_counter() - load_start) * 1e3
                 for shape, feed, reference in zip(shapes, feeds, references):
                     t0 = time.perf_counter()
-                    outputs = list(trial.runner.infer({trial.runner.input_names[0]: feed}).values())
+                    outputs = list(trial.runner.infer(trial.runner.probe_feed(feed)).values())
                     trial.warm_ms[shape] = (time.perf_counter() - t0) * 1e3
                     problem = disagreement(artifacts, reference, outputs, precision)
                     if problem:
@@ -123,14 +123,14 @@ def measure_candidates(
                 break
             for trial in alive:
                 try:
-                    name = trial.runner.input_names[0]
+                    runner_feeds = [trial.runner.probe_feed(feed) for feed in feeds]
                     # Cheap models get more passes: a 0.5 ms run is easily hit by a context switch.
                     pass_ms = sum(trial.warm_ms.get(shape, 1.0) for shape in shapes) / len(shapes)
                     passes = min(MAX_RUNS_PER_ROUND, max(RUNS_PER_ROUND, int(TARGET_ROUND_MS / max(pass_ms, 0.01))))
                     for _ in range(passes):
-                        for shape, feed in zip(shapes, feeds):
+                        for shape, feed in zip(shapes, runner_feeds):
                             t0 = time.perf_counter()
-                            trial.runner.infer({name: feed})
+                            trial.runner.infer(feed)
                             elapsed = (time.perf_counter() - t0) * 1e3
                             trial.times_ms[shape] = min(trial.times_ms.get(shape, elapsed), elapsed)
                 except Exception as exc:
@@ -215,7 +215,7 @@ def reference_outputs(
         )
         try:
             runner.activate()
-            outputs = [list(runner.infer({runner.input_names[0]: feed}).values()) for feed in feeds]
+            outputs = [list(runner.infer(runner.probe_feed(feed)).values()) for feed in feeds]
         except Exception as exc:  # a broken reference: try the next one, say why if none works
             release(runner)
             failures.append(f"{name}: {first_line(exc)}")

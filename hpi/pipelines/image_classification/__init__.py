@@ -1,6 +1,7 @@
-"""``image_classification``: PaddleX's image classification pipeline (one classifier, its top classes)."""
+"""``image_classification`` and ``image_multilabel_classification``: PaddleX's classification pipelines."""
 
-from .config import ImageClassificationPipelineConfig
-from .pipeline import ImageClassificationPipeline
+from .config import ImageClassificationPipelineConfig, ImageMultiLabelClassificationPipelineConfig
+from .pipeline import ImageClassificationPipeline, ImageMultiLabelClassificationPipeline
 
-__all__ = ["ImageClassificationPipeline", "ImageClassificationPipelineConfig"]
+__all__ = ["ImageClassificationPipeline", "ImageClassificationPipelineConfig", "ImageMultiLabelClassificationPipeline",
+           "ImageMultiLabelClassificationPipelineConfig"]

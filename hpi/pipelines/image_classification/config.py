@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...config import submodule
 from ..base import PipelineConfig
-from ..modules import ImageClassificationConfig
+from ..modules import ImageClassificationConfig, ImageMultiLabelClassificationConfig
 
 
 @dataclass(frozen=True)
@@ -15,3 +15,12 @@ class ImageClassificationPipelineConfig(PipelineConfig):
 
     pipeline_name: str = "image_classification"
     image_classification: ImageClassificationConfig = submodule("ImageClassification", ImageClassificationConfig)
+
+
+@dataclass(frozen=True)
+class ImageMultiLabelClassificationPipelineConfig(PipelineConfig):
+    """Every class of an image over its threshold (PaddleX's default model: PP-HGNetV2-B6_ML, COCO's 80)."""
+
+    pipeline_name: str = "image_multilabel_classification"
+    image_multilabel_classification: ImageMultiLabelClassificationConfig = submodule(
+        "ImageMultiLabelClassification", ImageMultiLabelClassificationConfig)
