@@ -19,6 +19,11 @@ result is PaddleX's ``result.json["res"]``:
   ``small_object_detection.yaml`` where only ``model_dir`` is set (small object detection on a copy of the
   PicoDet-S stand-in named PP-YOLOE_plus_SOD-L, written to a temporary directory the same way the tests
   write it: ``sod_copy``); default and ``threshold=0.3``.
+* ``rotated``: the stand-in ``tests/data/models/PP-YOLOE-R-L`` (PP-YOLOE-R's form, ``[N, 10]`` rows) through
+  PaddleX's rotated detection module (:data:`ROTATED_CASES` on :data:`CASE_IMAGES`) and pipeline (its YAML).
+* ``instance``: the stand-in ``tests/data/models/Mask-RT-DETR-S`` (Mask-RT-DETR's form: rows, count, masks at
+  the image's size) through PaddleX's instance segmentation module, each mask stored as its shape, pixel
+  count and the COCO RLE string PaddleX's server sends (its ``_rle``'s code: pycocotools' ``encode``).
 * ``layout``: the PicoDet-S stand-in as ``PP-DocLayout-S`` (``layout_copy``: labels text, image, formula,
   table) through PaddleX's layout_detection module, for each case of :data:`LAYOUT_CASES` (the layout rules
   with numbers, pairs and per-class mappings).
@@ -50,6 +55,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from vision_models import layout_copy, sod_copy  # noqa: E402
 
 MODELS = {"fixed": DATA / "models" / "PicoDet-S", "dynamic": DATA / "models" / "FasterRCNN-ResNet50"}
+ROTATED = DATA / "models" / "PP-YOLOE-R-L"
+INSTANCE = DATA / "models" / "Mask-RT-DETR-S"
+ROTATED_CASES = {"default": {}, "threshold=0.3": {"threshold": 0.3},
+                 "threshold=per_class": {"threshold": {0: 0.9, 2: 0.2}}}
 CASES = {
     "default": {},
     "threshold=0.3": {"threshold": 0.3},
@@ -161,6 +170,49 @@ def main():
         if layout is not None:
             out["layout"] = {case: guarded(f"layout:{case}", lambda kw=kw: [
                 res(r) for p in CASE_IMAGES for r in layout.predict(p, **kw)]) for case, kw in LAYOUT_CASES.items()}
+
+    # Rotated detection (PP-YOLOE-R's form: [N, 10] rows from multiclass_nms3 over polygons).
+    rotated = guarded("create_model:rotated", paddlex.create_model, model_name="PP-YOLOE-R-L", model_dir=str(ROTATED))
+    if rotated is not None:
+        out["rotated"] = {case: guarded(f"rotated:{case}", lambda kw=kw: [
+            res(r) for p in CASE_IMAGES for r in rotated.predict(p, **kw)]) for case, kw in ROTATED_CASES.items()}
+        out["rotated_cases"] = ROTATED_CASES
+    default_cfg = yaml.safe_load((configs / "rotated_object_detection.yaml").read_text(encoding="utf-8"))
+    cfg = copy.deepcopy(default_cfg)
+    cfg["SubModules"]["RotatedObjectDetection"]["model_dir"] = str(ROTATED)
+    pipe = guarded("create_pipeline:rotated", paddlex.create_pipeline, config=cfg)
+    if pipe is not None:
+        out["pipeline"]["rotated_object_detection"] = {
+            "default_config": default_cfg,
+            "default": guarded("pipeline:rotated", lambda: [res(r) for p in CASE_IMAGES for r in pipe.predict(p)]),
+            "threshold=0.3": guarded("pipeline:rotated:0.3", lambda: [
+                res(r) for p in CASE_IMAGES for r in pipe.predict(p, threshold=0.3)])}
+
+    # Instance segmentation (Mask-RT-DETR's form): boxes and masks (cut to the boxes), and the COCO RLE strings
+    # PaddleX's server makes of them (its serving app's _rle, pycocotools).
+    instance = guarded("create_model:instance", paddlex.create_model, model_name="Mask-RT-DETR-S",
+                       model_dir=str(INSTANCE))
+    if instance is not None:
+        import pycocotools.mask as mask_util
+
+        def _rle(mask):  # PaddleX's serving app's _rle (importing the app needs PaddleX's serving plugin)
+            rle_res = mask_util.encode(np.asarray(mask[..., None], order="F", dtype="uint8"))[0]
+            return rle_res["counts"].decode("utf-8")
+
+        def instances(kw):
+            out_i = []
+            for p in CASE_IMAGES:
+                for r in instance.predict(p, **kw):
+                    entry = res(r)
+                    entry["masks"] = [{"shape": list(m.shape), "rle": _rle(m), "sum": int(np.asarray(m).sum())}
+                                      for m in r["masks"]]
+                    out_i.append(entry)
+            return out_i
+
+        out["instance"] = {case: guarded(f"instance:{case}", instances, kw)
+                           for case, kw in {"default": {}, "threshold=0.3": {"threshold": 0.3}}.items()}
+    default_cfg = yaml.safe_load((configs / "instance_segmentation.yaml").read_text(encoding="utf-8"))
+    out["pipeline"]["instance_segmentation"] = {"default_config": default_cfg}
 
     out["errors"] = ERRORS
     args.out.parent.mkdir(parents=True, exist_ok=True)

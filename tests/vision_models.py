@@ -289,6 +289,141 @@ def write_stand_in_detector(directory: Path = DETECTOR, seed: int = 2026, dynami
     return directory
 
 
+ROTATED = DATA / "models" / "PP-YOLOE-R-L"
+ROTATED_YML = DETECTOR_YML.replace("model_name: PicoDet-S", "model_name: PP-YOLOE-R-L").replace(
+    "arch: GFL", "arch: YOLO")
+
+
+def write_stand_in_rotated(directory: Path = ROTATED, seed: int = 2026) -> Path:
+    """Build and export the stand-in rotated detector (needs paddlepaddle): PP-YOLOE-R's exported form, inputs
+    image and scale_factor, ``[N, 10]`` rows (class, score, four corners x1 y1 … x4 y4) from ``multiclass_nms3``
+    over 8-number polygons (Paddle's polygon IoU). The colour-blob scores of the stand-in detector; each cell's
+    box a rectangle turned by a seeded angle per class."""
+    import paddle
+    import paddle.nn as nn
+    from paddle import _C_ops
+
+    paddle.seed(seed)
+    rng = np.random.default_rng(seed)
+    stride, classes, size = 16, len(DETECTOR_LABELS), 320
+    cells = size // stride
+    ys, xs = np.meshgrid(np.arange(cells), np.arange(cells), indexing="ij")
+    centres = np.stack([xs.ravel(), ys.ravel()], 1).astype("float32") * stride + stride / 2
+
+    class TinyRotated(nn.Layer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pool = nn.AvgPool2D(stride, stride)
+            self.cls = nn.Conv2D(3, classes, 1)
+            self.reg = nn.Conv2D(3, 3, 3, padding=1)  # half width, half height, angle
+            self.centres = paddle.to_tensor(centres)
+
+        def forward(self, image, scale_factor):
+            colour = self.pool(image)
+            scores = nn.functional.sigmoid(self.cls(colour)).flatten(2)
+            geometry = self.reg(colour).flatten(2).transpose([0, 2, 1])  # [N, A, 3]
+            half_w = nn.functional.softplus(geometry[:, :, 0]) * 10.0 + 6.0
+            half_h = nn.functional.softplus(geometry[:, :, 1]) * 6.0 + 4.0
+            angle = paddle.tanh(geometry[:, :, 2]) * 0.8
+            cos, sin = paddle.cos(angle), paddle.sin(angle)
+            cx, cy = self.centres[:, 0], self.centres[:, 1]
+            corners = []
+            for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
+                dx, dy = sx * half_w, sy * half_h
+                corners += [cx + dx * cos - dy * sin, cy + dx * sin + dy * cos]
+            polygons = paddle.stack(corners, axis=2)  # [N, A, 8]
+            scale = paddle.concat([scale_factor[:, 1:2], scale_factor[:, 0:1]], axis=1).tile([1, 4])
+            out, _, count = _C_ops.multiclass_nms3(polygons / scale.unsqueeze(1), scores, None, 0.025, 1000, 100,
+                                                   0.5, False, 1.0, -1)
+            return out, count
+
+    model = TinyRotated()
+    weights = np.array([[2, -1, -1], [-1, 2, -1], [-1, -1, 2], [-1, -1, -1]], "float32")
+    weights += rng.normal(0, 0.3, weights.shape).astype("float32")
+    model.cls.weight.set_value(weights.reshape(classes, 3, 1, 1))
+    model.cls.bias.set_value(np.array([-1.5, -1.5, -1.5, -2.0], "float32"))
+    model.reg.weight.set_value(rng.normal(0, 0.3, (3, 3, 3, 3)).astype("float32"))
+    model.reg.bias.set_value(np.zeros(3, "float32"))
+    model.eval()
+    directory.mkdir(parents=True, exist_ok=True)
+    specs = [paddle.static.InputSpec([None, 3, size, size], "float32", name="image"),
+             paddle.static.InputSpec([None, 2], "float32", name="scale_factor")]
+    paddle.jit.save(paddle.jit.to_static(model, input_spec=specs, full_graph=True), str(directory / "inference"))
+    labels = "\n".join(f"- {label}" for label in DETECTOR_LABELS)
+    (directory / "inference.yml").write_text(ROTATED_YML.format(labels=labels), encoding="utf-8")
+    for leftover in directory.glob("inference.pdiparams.info"):
+        leftover.unlink()
+    return directory
+
+
+INSTANCE = DATA / "models" / "Mask-RT-DETR-S"
+INSTANCE_YML = DETECTOR_YML.replace("model_name: PicoDet-S", "model_name: Mask-RT-DETR-S").replace(
+    "arch: GFL", "arch: DETR")
+
+
+def write_stand_in_instance_segmenter(directory: Path = INSTANCE, seed: int = 2026) -> Path:
+    """Build and export the stand-in instance segmenter (needs paddlepaddle): Mask-RT-DETR's exported form,
+    inputs im_shape, image, scale_factor (the order PaddleX feeds instance segmentation models); outputs the
+    ``[N, 6]`` rows, the box count and ``[N, H, W]`` int32 masks at the original image's size (pasted inside
+    the graph). The colour-blob detector's boxes (NMS in the graph), each box's mask the pixels inside it where
+    its class's probability, upsampled to the image, is over 0.5."""
+    import paddle
+    import paddle.nn as nn
+    from paddle import _C_ops
+
+    paddle.seed(seed)
+    rng = np.random.default_rng(seed)
+    stride, classes, size = 16, len(DETECTOR_LABELS), 320
+    cells = size // stride
+    ys, xs = np.meshgrid(np.arange(cells), np.arange(cells), indexing="ij")
+    centres = np.stack([xs.ravel(), ys.ravel()], 1).astype("float32") * stride + stride / 2
+
+    class TinyInstance(nn.Layer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pool = nn.AvgPool2D(stride, stride)
+            self.cls = nn.Conv2D(3, classes, 1)
+            self.reg = nn.Conv2D(3, 4, 3, padding=1)
+            self.centres = paddle.to_tensor(centres)
+
+        def forward(self, im_shape, image, scale_factor):
+            colour = self.pool(image)
+            prob = nn.functional.sigmoid(self.cls(colour))  # [N, classes, cells, cells]
+            sides = (nn.functional.softplus(self.reg(colour)) * 24.0 + 12.0).flatten(2).transpose([0, 2, 1])
+            boxes = paddle.concat([self.centres - sides[:, :, 0:2], self.centres + sides[:, :, 2:4]], axis=2)
+            scale = paddle.concat([scale_factor[:, 1:2], scale_factor[:, 0:1]], axis=1).tile([1, 2])
+            rows, _, count = _C_ops.multiclass_nms3(boxes / scale.unsqueeze(1), prob.flatten(2), None, 0.05, 1000,
+                                                    30, 0.3, True, 1.0, -1)
+            original = paddle.cast(paddle.round(im_shape[0] / scale_factor[0]), "int32")  # [h, w]
+            full = nn.functional.interpolate(prob, size=[original[0], original[1]], mode="bilinear")[0]
+            per_box = paddle.index_select(full, paddle.cast(rows[:, 0], "int64"), axis=0)  # [K, h, w]
+            grid_y = paddle.arange(original[0], dtype="float32").reshape([1, -1, 1])
+            grid_x = paddle.arange(original[1], dtype="float32").reshape([1, 1, -1])
+            x1, y1 = rows[:, 2].reshape([-1, 1, 1]), rows[:, 3].reshape([-1, 1, 1])
+            x2, y2 = rows[:, 4].reshape([-1, 1, 1]), rows[:, 5].reshape([-1, 1, 1])
+            inside = (grid_x >= x1) & (grid_x < x2) & (grid_y >= y1) & (grid_y < y2)
+            return rows, count, paddle.cast(inside & (per_box > 0.5), "int32")
+
+    model = TinyInstance()
+    weights = np.array([[2, -1, -1], [-1, 2, -1], [-1, -1, 2], [-1, -1, -1]], "float32")
+    weights += rng.normal(0, 0.3, weights.shape).astype("float32")
+    model.cls.weight.set_value(weights.reshape(classes, 3, 1, 1))
+    model.cls.bias.set_value(np.array([-1.5, -1.5, -1.5, -2.0], "float32"))
+    model.reg.weight.set_value(rng.normal(0, 0.3, (4, 3, 3, 3)).astype("float32"))
+    model.reg.bias.set_value(np.zeros(4, "float32"))
+    model.eval()
+    directory.mkdir(parents=True, exist_ok=True)
+    specs = [paddle.static.InputSpec([None, 2], "float32", name="im_shape"),
+             paddle.static.InputSpec([None, 3, size, size], "float32", name="image"),
+             paddle.static.InputSpec([None, 2], "float32", name="scale_factor")]
+    paddle.jit.save(paddle.jit.to_static(model, input_spec=specs, full_graph=True), str(directory / "inference"))
+    labels = "\n".join(f"- {label}" for label in DETECTOR_LABELS)
+    (directory / "inference.yml").write_text(INSTANCE_YML.format(labels=labels), encoding="utf-8")
+    for leftover in directory.glob("inference.pdiparams.info"):
+        leftover.unlink()
+    return directory
+
+
 def sod_copy(source: Path, target: Path, name: str = "PP-YOLOE_plus_SOD-L") -> Path:
     """A copy of the stand-in detector under a small-object model's name (only Global.model_name differs)."""
     target.mkdir(parents=True, exist_ok=True)
@@ -508,4 +643,6 @@ if __name__ == "__main__":
     print(write_stand_in_detector(DYNAMIC_DETECTOR, dynamic=True))
     print(write_stand_in_segmenter())
     print(write_stand_in_anomaly())
+    print(write_stand_in_rotated())
+    print(write_stand_in_instance_segmenter())
     print([p.name for p in write_images()])

@@ -126,19 +126,28 @@ class Runner(abc.ABC):
         with self._lock:
             return self._infer_impl(feed)
 
+    @property
+    def image_input_name(self) -> str:
+        """The input that takes the image batch: ``image`` in PaddleX's detectors (whose first input may be
+        ``im_shape``), else the first."""
+        return "image" if "image" in self.input_names else self.input_names[0]
+
     def probe_feed(self, array: np.ndarray) -> dict[str, np.ndarray]:
         """The feed for an image batch ``array`` (N×C×H×W) as the model's first input; PaddleX's exported
         detectors also take, per image, its resized size ``im_shape`` ([H, W]) and ``scale_factor`` (1, 1:
         boxes stay in input pixels). Checks and timing feed models this way."""
-        feed = {self.input_names[0]: array}
+        image = self.image_input_name
+        feed = {image: array}
         batch, height, width = array.shape[0], array.shape[-2], array.shape[-1]
-        for name in self.input_names[1:]:
+        for name in self.input_names:
+            if name == image:
+                continue
             if name == "im_shape":
                 feed[name] = np.tile(np.array([[height, width]], np.float32), (batch, 1))
             elif name == "scale_factor":
                 feed[name] = np.ones((batch, 2), np.float32)
             else:
-                raise BackendError(f"{self.model.name} has an input {name!r} besides the image {self.input_names[0]!r}; "
+                raise BackendError(f"{self.model.name} has an input {name!r} besides the image {image!r}; "
                                    "hpi knows PaddleX's detection inputs im_shape and scale_factor only.")
         return feed
 

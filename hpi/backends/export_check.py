@@ -202,15 +202,20 @@ def check_export(candidate: ModelArtifacts) -> dict:
     """
     try:
         with OnnxRuntimeRunner(candidate, threads=2) as onnx_runner:
-            shapes = parity_shapes(candidate.spec, list(onnx_runner.session.get_inputs()[0].shape))
+            image_input = next(i for i in onnx_runner.session.get_inputs() if i.name == onnx_runner.image_input_name)
+            shapes = parity_shapes(candidate.spec, list(image_input.shape))
             feeds = [probe_input(candidate.spec, shape) for shape in shapes]
             # Every output, in order (a table model's structure tokens as well as its cell boxes).
             onnx_out = [list(onnx_runner.infer(onnx_runner.probe_feed(feed)).values()) for feed in feeds]
     except Exception as exc:
+        from ..models.export import SUPPORTED_PADDLE2ONNX, _converter_version
+
+        version = _converter_version()
+        hint = (f"paddle2onnx {version} cannot express one of its ops for ONNX Runtime (PP-YOLOE-R's NMS over "
+                "polygons is one)" if version in SUPPORTED_PADDLE2ONNX else
+                f"hpi needs paddle2onnx 2.0.1 (2.1.0 is known to write broken rec/cls graphs): {INSTALL_CPU}")
         raise ExportError(
-            f"paddle2onnx wrote an ONNX model for {candidate.name} that ONNX Runtime cannot run "
-            f"({exc}). hpi needs paddle2onnx 2.0.1 (2.1.0 is known to write broken rec/cls graphs): "
-            f"{INSTALL_CPU}."
+            f"paddle2onnx wrote an ONNX model for {candidate.name} that ONNX Runtime cannot run ({exc}). {hint}."
         ) from exc
     # oneDNN off: the plain reference (measured: Paddle differs from itself by 4e-5 with IR passes on/off).
     with PaddleRunner(candidate, threads=2, options={"mkldnn": False}) as paddle_runner:

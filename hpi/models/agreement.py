@@ -127,15 +127,24 @@ DET_ROW_COORD_TOLERANCE = 1e-2
 
 def parity_detection_rows(spec: ModelSpec | None, reference: np.ndarray, candidate: np.ndarray, diff: float,
                           tolerance: float) -> Comparison:
-    """Object detection's ``[N, 6]`` rows (class, score, x1, y1, x2, y2), in any order among equal scores
+    """Object detection's ``[N, 6]`` rows (class, score, x1, y1, x2, y2; ``[N, 10]``: four corners), in any
+    order among equal scores
     (NMS implementations order ties differently): the same rows once sorted, classes equal, scores within
-    the tolerance, coordinates within 0.01 px. Any other output (the box count): exactly equal."""
-    if reference.ndim != 2 or reference.shape[1] != 6:
+    the tolerance, coordinates within 0.01 px. The box count: exactly equal; masks: ≥ 99.9% of pixels; raw
+    head outputs (a detector without NMS in its graph): within the tolerance."""
+    if reference.ndim == 3:  # instance masks: a pixel on a mask's edge may flip with float noise
+        agreement = float(np.mean(reference == candidate)) if reference.size else 1.0
+        return Comparison(diff, agreement, agreement >= LABEL_MAP_AGREEMENT,
+                          f"mask agreement {agreement:.6f} (≥ {LABEL_MAP_AGREEMENT})")
+    if reference.ndim == 1:  # the box count
         return Comparison(diff, None, diff == 0.0, f"max abs {diff:.2e} (exact)")
+    if reference.ndim != 2 or reference.shape[1] not in (6, 10):  # raw head outputs (PicoDet without NMS)
+        return parity_max_abs(spec, reference, candidate, diff, tolerance)
 
     def ordered(rows: np.ndarray) -> np.ndarray:
         rows = rows.astype(np.float64)
-        return rows[np.lexsort((rows[:, 5], rows[:, 4], rows[:, 3], rows[:, 2], -np.round(rows[:, 1], 4), rows[:, 0]))]
+        keys = [rows[:, i] for i in range(rows.shape[1] - 1, 1, -1)]
+        return rows[np.lexsort((*keys, -np.round(rows[:, 1], 4), rows[:, 0]))]
 
     ref, got = ordered(reference), ordered(candidate)
     classes_equal = bool(np.array_equal(ref[:, 0], got[:, 0]))

@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 OPSET = 14
 SUPPORTED_PADDLE2ONNX = ("2.0.1", "2.0.2")
 
+# The version of hpi's export check: a failure recorded by an older check is tried again (version 2: models
+# whose first input is not the image, such as PaddleX's RCNN and Mask-RT-DETR exports, are fed correctly; 3: a
+# layout model is probed at its own inference.yml size, detectors' rows compared in any order among ties).
+CHECK_VERSION = 3
+
 ExportCheck = Callable[[ModelArtifacts], dict]
 """Runs a fresh export (``onnx_path`` set) against the original; returns the parity record, raises ExportError."""
 
@@ -82,7 +87,7 @@ def export_onnx(artifacts: ModelArtifacts, check: ExportCheck | None = None) -> 
                 except ExportError as exc:
                     # The same model, converter and opset fail the same way: remembered, not retried.
                     atomic_write_json(failed, {"key": key, "model": artifacts.name, "paddle2onnx": version,
-                                               "reason": str(exc)})
+                                               "check_version": CHECK_VERSION, "reason": str(exc)})
                     raise
     else:
         log.debug("Using cached ONNX export of %s (%s)", artifacts.name, directory)
@@ -100,7 +105,7 @@ def export_onnx(artifacts: ModelArtifacts, check: ExportCheck | None = None) -> 
 def _raise_recorded_failure(path: Path, key: str) -> None:
     """The :class:`ExportError` of an earlier export of the same key, if one failed."""
     record = _read_meta(path) if path.exists() else None
-    if record and record.get("key") == key:
+    if record and record.get("key") == key and record.get("check_version", 1) >= CHECK_VERSION:
         raise ExportError(f"{record.get('reason', 'the export failed')} (remembered from an earlier try: {path}; "
                           "delete it to try again)")
 

@@ -170,6 +170,14 @@ def apply_facts(spec: ModelSpec, facts: dict[str, Any]) -> ModelSpec:
     changes: dict[str, Any] = {k: facts[k] for k in ("mean", "std", "scale", "labels") if k in facts}
     if "postprocess" in facts:
         changes["postprocess"] = {**spec.postprocess, **facts["postprocess"]}
+        size = facts["postprocess"].get("target_size")
+        if size and not facts["postprocess"].get("keep_ratio") and spec.inputs and len(spec.inputs[0].fixed_shape) == 4:
+            # The model's own fixed input (a layout model of another size than the task's default one): its
+            # checks and timings use it.
+            from .registry import static_input
+
+            rule = static_input(spec.inputs[0].name, (1, spec.inputs[0].fixed_shape[1] or 3, int(size[0]), int(size[1])))
+            changes["inputs"] = (rule, *spec.inputs[1:])
     return replace(spec, **changes) if changes else spec
 
 

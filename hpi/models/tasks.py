@@ -105,6 +105,9 @@ _CLS_OPS = ("ResizeImage", "CropImage", "NormalizeImage", "ToCHWImage")
 _DETECTION = replace(_DETECTION, preprocess_ops=_DET_OPS)
 # PaddleX's object_detection predictor: its registered ops (object_detection/predictor.py).
 _OBJECT_OPS = ("Resize", "NormalizeImage", "Permute", "Pad", "PadStride", "WarpAffine")
+# Detectors are probed with seeded noise, not a rendered page: on a white page every cell scores the same, and
+# which of the tied boxes NMS keeps is each runtime's own choice (measured: Paddle Inference and ONNX Runtime kept
+# different boxes of equal score on a 64×64 page), which says nothing about the export.
 _SOD_MODELS = ("PP-YOLOE_plus_SOD-S", "PP-YOLOE_plus_SOD-L", "PP-YOLOE_plus_SOD-largesize-L")
 _ORIENTATION = replace(_ORIENTATION, preprocess_ops=_CLS_OPS)
 
@@ -129,7 +132,8 @@ TASKS: dict[str, TaskInfo] = {
                              "PP-OCRv2_mobile_textline_ori")),
         replace(_ORIENTATION, paddlex_module="doc_text_orientation", paddlex_model_list="image_classification",
                 model_names=("PP-LCNet_x1_0_doc_ori",)),
-        replace(GENERIC, name="layout_detection", description="layout boxes (raw detection head outputs)",
+        replace(GENERIC, name="layout_detection", parity=agreement.parity_detection_rows,
+                description="layout boxes (raw detection head outputs, or PaddleX's [N, 6] rows)",
                 paddlex_module="layout_detection", paddlex_model_list="object_detection", model_names=_LAYOUT_MODELS),
         replace(GENERIC, name="table_structure_recognition", description="table structure tokens and cell boxes",
                 paddlex_module="table_structure_recognition", paddlex_model_list="table_recognition",
@@ -143,15 +147,24 @@ TASKS: dict[str, TaskInfo] = {
                 paddlex_module="image_multilabel_classification", paddlex_model_list="multilabel_classification",
                 model_names=("PP-HGNetV2-B0_ML", "PP-HGNetV2-B4_ML", "PP-HGNetV2-B6_ML", "PP-LCNet_x1_0_ML",
                              "ResNet50_ML", "CLIP_vit_base_patch16_448_ML")),
-        replace(GENERIC, name="object_detection", probe="page", preprocess_ops=_OBJECT_OPS,
+        replace(GENERIC, name="object_detection", preprocess_ops=_OBJECT_OPS,
                 parity=agreement.parity_detection_rows,
                 description="labelled boxes: [N, 6] rows (class, score, x1, y1, x2, y2) after NMS in the graph",
                 paddlex_module="object_detection", paddlex_model_list="object_detection"),
-        replace(GENERIC, name="small_object_detection", probe="page", preprocess_ops=_OBJECT_OPS,
+        replace(GENERIC, name="small_object_detection", preprocess_ops=_OBJECT_OPS,
                 parity=agreement.parity_detection_rows,
                 description="object detection with PaddleX's small-object models",
                 paddlex_module="small_object_detection", paddlex_model_list="object_detection",
                 model_names=_SOD_MODELS),
+        replace(GENERIC, name="rotated_object_detection", preprocess_ops=_OBJECT_OPS,
+                parity=agreement.parity_detection_rows,
+                description="rotated boxes: [N, 10] rows (class, score, four corners) after polygon NMS in the graph",
+                paddlex_module="rotated_object_detection", paddlex_model_list="object_detection",
+                model_names=("PP-YOLOE-R-L",)),
+        replace(GENERIC, name="instance_segmentation", preprocess_ops=_OBJECT_OPS,
+                parity=agreement.parity_detection_rows,
+                description="labelled boxes ([N, 6] rows, NMS in the graph) and [N, H, W] masks at the image's size",
+                paddlex_module="instance_segmentation", paddlex_model_list="instance_segmentation"),
         replace(GENERIC, name="semantic_segmentation", parity=agreement.parity_label_map,
                 preprocess_ops=("Resize", "Normalize"),
                 description="a class id per pixel: an [N, H, W] label map (argmax in the graph) or logits",

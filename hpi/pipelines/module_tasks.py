@@ -23,20 +23,20 @@ from ..predictors.doc_orientation import DocOrientationClassifier
 from ..predictors.doc_unwarping import DocUnwarper
 from ..predictors.image_classification import ImageClassifier, MultiLabelClassifier
 from ..predictors.layout_detection import LayoutDetector
-from ..predictors.object_detection import ObjectDetector
+from ..predictors.object_detection import InstanceSegmenter, ObjectDetector
 from ..predictors.semantic_segmentation import SemanticSegmenter
 from ..predictors.table_structure import TableStructureRecognizer
 from ..predictors.text_detection import TextDetector
 from ..predictors.text_recognition import TextRecognizer
 from ..predictors.textline_orientation import TextlineClassifier
-from ..results.layout import LayoutDetectionResult
+from ..results.layout import InstanceSegResult, LayoutDetectionResult
 from ..results.modules import (
     DocTrResult, SegResult, TableStructureResult, TextDetResult, TextRecResult, TopkResult,
 )
 from .modules import (
     AnomalyDetectionConfig, DocOrientationClassifyConfig, DocUnwarpingConfig, ImageClassificationConfig, ImageMultiLabelClassificationConfig,
     LayoutDetectionConfig, ModuleConfig,
-    ObjectDetectionConfig, SealTextDetectionConfig, SemanticSegmentationConfig, SmallObjectDetectionConfig,
+    InstanceSegmentationConfig, ObjectDetectionConfig, RotatedObjectDetectionConfig, SealTextDetectionConfig, SemanticSegmentationConfig, SmallObjectDetectionConfig,
     TableStructureRecognitionConfig, TextDetectionConfig, TextLineOrientationConfig, TextRecognitionConfig,
 )
 
@@ -93,6 +93,10 @@ MODULE_TASKS: dict[str, ModuleTask] = {
         ModuleTask(ObjectDetectionConfig, "ObjectDetection", ObjectDetector, LayoutDetectionResult, _OBJ_PARAMS),
         ModuleTask(SmallObjectDetectionConfig, "SmallObjectDetection", ObjectDetector, LayoutDetectionResult,
                    _OBJ_PARAMS),
+        ModuleTask(RotatedObjectDetectionConfig, "RotatedObjectDetection", ObjectDetector, LayoutDetectionResult,
+                   _OBJ_PARAMS),
+        ModuleTask(InstanceSegmentationConfig, "InstanceSegmentation", InstanceSegmenter, InstanceSegResult,
+                   ("threshold",)),
         ModuleTask(SemanticSegmentationConfig, "SemanticSegmentation", SemanticSegmenter, SegResult,
                    ("target_size",)),
         ModuleTask(AnomalyDetectionConfig, "AnomalyDetection", AnomalyDetector, SegResult),

@@ -212,6 +212,35 @@ class SmallObjectDetectionConfig(ObjectDetectionConfig):
 
 
 @dataclass(frozen=True)
+class RotatedObjectDetectionConfig(ObjectDetectionConfig):
+    """Rotated object detection (PaddleX's ``rotated_object_detection`` module, PP-YOLOE-R): boxes as their four
+    corners, the same predictor."""
+
+    TASK = "rotated_object_detection"
+
+    module_name: str = "rotated_object_detection"
+    model_name: str = "PP-YOLOE-R-L"
+
+
+@dataclass(frozen=True)
+class InstanceSegmentationConfig(ModuleConfig):
+    """Instance segmentation (PaddleX's ``instance_segmentation`` module, Mask-RT-DETR): labelled boxes, each with
+    its mask. The pre-processing and labels come from the model's own ``inference.yml``."""
+
+    TASK = "instance_segmentation"
+
+    module_name: str = "instance_segmentation"
+    model_name: str = "Mask-RT-DETR-S"
+    batch_size: int = setting(1, positive=True, help="images per call (the model runs one at a time)")
+    threshold: float | None = setting(None, help="box score threshold in [0, 1] (None: the model's draw_threshold)")
+
+    def check(self, where: str, nested: bool) -> None:
+        from ..predictors.layout_rules import check_threshold
+
+        check_threshold(self.threshold, f"{where}.threshold" if where else "threshold")
+
+
+@dataclass(frozen=True)
 class SemanticSegmentationConfig(ModuleConfig):
     """Semantic segmentation (PaddleX's ``semantic_segmentation`` module): a class id per pixel.
 
@@ -278,7 +307,7 @@ class TableStructureRecognitionConfig(ModuleConfig):
 
 
 __all__ = [
-    "AnomalyDetectionConfig", "ImageClassificationConfig", "ImageMultiLabelClassificationConfig", "LayoutDetectionConfig", "ObjectDetectionConfig", "SemanticSegmentationConfig",
+    "AnomalyDetectionConfig", "ImageClassificationConfig", "ImageMultiLabelClassificationConfig", "LayoutDetectionConfig", "InstanceSegmentationConfig", "ObjectDetectionConfig", "RotatedObjectDetectionConfig", "SemanticSegmentationConfig",
     "SmallObjectDetectionConfig",
     "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "SealTextDetectionConfig",
     "TextDetectionConfig",

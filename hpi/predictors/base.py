@@ -36,7 +36,7 @@ class Predictor:
     def __init__(self, runner: Runner, spec: ModelSpec) -> None:
         self.runner = runner
         self.spec = spec
-        self.input_name = runner.input_names[0]
+        self.input_name = getattr(runner, "image_input_name", None) or runner.input_names[0]
         limits = getattr(runner, "max_input_shape", None)
         shape = limits(self.input_name) if callable(limits) else None
         self.max_input_shape: tuple[int, ...] | None = tuple(int(d) for d in shape) if shape else None

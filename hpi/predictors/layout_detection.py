@@ -32,6 +32,7 @@ from ..errors import BackendError
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
 from .base import Predictor, check_page
+from .object_detection import nms_order
 from .layout_rules import (
     apply_layout_rules, check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
 )
@@ -114,7 +115,8 @@ class LayoutDetector(Predictor):
         if rows is not None:  # already NMS-ed: [N, 6] (+ counts per image)
             counts = next((o for o in outputs if o is not rows and o.ndim == 1), None)
             count = int(counts[0]) if counts is not None and counts.size else len(rows)
-            return np.asarray(rows[:count], np.float32)
+            rows = np.asarray(rows[:count], np.float32)
+            return rows[nms_order(rows)]  # Paddle's order whatever the backend (OpenVINO's NMS has its own)
         half = len(outputs) // 2
         if len(outputs) < 2 or len(outputs) % 2:
             raise BackendError(self._form_error(outputs))

@@ -10,7 +10,8 @@ Everything model-specific comes from the model directory's ``inference.yml``, as
 The model takes the image batch and, by name, ``im_shape`` (the resized ``[h, w]``) and
 ``scale_factor`` (resized over original, ``[h, w]``); it returns ``[N, 6]`` rows
 ``(class, score, x1, y1, x2, y2)`` in original-image pixels with NMS done inside the graph
-(``multiclass_nms3``), and the box count per image. Post-processing is PaddleX's
+(``multiclass_nms3``), and the box count per image; rotated detectors (PP-YOLOE-R) return ``[N, 10]`` rows
+with the four corners instead (``multiclass_nms3`` over polygons). Post-processing is PaddleX's
 ``DetPostProcess`` (:func:`.layout_rules.apply_layout_rules`: threshold as a number or
 ``{class id: threshold}``, then the layout rules when asked).
 
@@ -150,16 +151,20 @@ class ObjectDetector(Predictor):
                 if len(rows) and rows[:, 0].max() >= len(self.labels):
                     raise ModelError(f"{self.spec.name} returned class {int(rows[:, 0].max())}, but its inference.yml "
                                      f"lists {len(self.labels)} labels; the label_list belongs to another model.")
-                out.append(apply_layout_rules(rows, (image.shape[1], image.shape[0]), self.labels, *settings))
+                if rows.shape[1] == 10:
+                    out.append(rotated_boxes(rows, (image.shape[1], image.shape[0]), self.labels, settings[0]))
+                else:
+                    out.append(apply_layout_rules(rows, (image.shape[1], image.shape[0]), self.labels, *settings))
         return out
 
     def _rows(self, outputs: list[np.ndarray]) -> np.ndarray:
-        """The one image's ``[N, 6]`` rows, cut to its box count."""
-        rows = next((o for o in outputs if o.ndim == 2 and o.shape[1] == 6), None)
+        """The one image's ``[N, 6]`` rows (``[N, 10]``: rotated boxes' four corners), cut to its box count."""
+        rows = next((o for o in outputs if o.ndim == 2 and o.shape[1] in (6, 10)), None)
         if rows is None:
             shapes = ", ".join(str(tuple(o.shape)) for o in outputs)
             raise BackendError(f"{self.spec.name} returned outputs of shapes {shapes}; PaddleX's exported detectors "
-                               "return [N, 6] boxes (class, score, x1, y1, x2, y2) and a box count.")
+                               "return [N, 6] boxes (class, score, x1, y1, x2, y2), or [N, 10] rotated boxes (class, "
+                               "score, four corners), and a box count.")
         extra = [o for o in outputs if o is not rows and o.ndim != 1]
         if extra:
             shapes = ", ".join(str(tuple(o.shape)) for o in extra)
@@ -167,7 +172,8 @@ class ObjectDetector(Predictor):
                                "segmentation model?); object detection takes models that return boxes only.")
         counts = next((o for o in outputs if o is not rows and o.ndim == 1), None)
         count = int(counts[0]) if counts is not None and counts.size else len(rows)
-        return np.asarray(rows[:count], np.float32)
+        rows = np.asarray(rows[:count], np.float32)
+        return rows[nms_order(rows)]
 
     def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
         """PaddleX's object_detection module result (its ``DetResult``): ``boxes``."""
@@ -176,6 +182,101 @@ class ObjectDetector(Predictor):
                                layout_unclip_ratio=getattr(module, "layout_unclip_ratio", None),
                                layout_merge_bboxes_mode=getattr(module, "layout_merge_bboxes_mode", None))
         return {"boxes": boxes}
+
+
+class InstanceSegmenter(ObjectDetector):
+    """PaddleX's instance segmentation (Mask-RT-DETR's exported form): ``predict(images)`` → per image
+    ``(boxes, masks)``: PaddleX's boxes and, per box, its mask cropped to the box (``int32``, 0/1).
+
+    The model returns the ``[N, 6]`` rows, the box count and ``[N, H, W]`` masks at the image's size (pasted
+    inside the graph). PaddleX's ``InstanceSegPostProcess``: rows over ``threshold`` (a number), boxes clipped
+    to the image (a box left empty is dropped with its mask: PaddleX 3.7.2 would pair the masks after it with
+    the wrong boxes), each mask cut to its box's rounded coordinates.
+    """
+
+    stage = "ins"
+
+    def predict(self, images: Sequence[np.ndarray], times: StageTimes = NULL_TIMES, *,
+                threshold: Any = None, **_: Any) -> list[tuple[list[dict], list[np.ndarray]]]:
+        threshold = check_threshold(_or(threshold, self.threshold))
+        if isinstance(threshold, dict):
+            raise ConfigError("threshold: instance segmentation takes one number (PaddleX's), not a per-class mapping.")
+        out = []
+        for image in images:
+            with times.stage("ins.pre"):
+                check_page(image, "Instance segmentation")
+                data = self.preprocess(image)
+                feed = {"image": data.image[None], "im_shape": np.array([data.img_size], np.float32),
+                        "scale_factor": np.array([data.scale_factor], np.float32)}
+                feed = {name: feed[name] for name in self.runner.input_names}
+            with times.stage("ins.model"):
+                outputs = list(self.runner.infer(feed).values())
+            with times.stage("ins.post"):
+                out.append(self._instances(outputs, image.shape[1], image.shape[0], threshold))
+        return out
+
+    def _instances(self, outputs: list[np.ndarray], width: int, height: int,
+                   threshold: float) -> tuple[list[dict], list[np.ndarray]]:
+        rows = next((o for o in outputs if o.ndim == 2 and o.shape[1] == 6), None)
+        masks = next((o for o in outputs if o.ndim == 3), None)
+        if rows is None or masks is None:
+            shapes = ", ".join(str(tuple(o.shape)) for o in outputs)
+            raise BackendError(f"{self.spec.name} returned outputs of shapes {shapes}; PaddleX's exported instance "
+                               "segmentation models (Mask-RT-DETR, Mask R-CNN) return [N, 6] boxes, a box count and "
+                               "[N, H, W] masks. SOLOv2's form is not supported yet.")
+        counts = next((o for o in outputs if o.ndim == 1), None)
+        count = int(counts[0]) if counts is not None and counts.size else len(rows)
+        rows, masks = np.asarray(rows[:count], np.float32), masks[:count]
+        order = nms_order(rows)
+        rows, masks = rows[order], masks[order]
+        if len(rows) and rows[:, 0].max() >= len(self.labels):
+            raise ModelError(f"{self.spec.name} returned class {int(rows[:, 0].max())}, but its inference.yml lists "
+                             f"{len(self.labels)} labels; the label_list belongs to another model.")
+        keep = (rows[:, 1] > np.float32(threshold)) & (rows[:, 0] > -1)
+        boxes, crops = [], []
+        for row, mask in zip(rows[keep], masks[keep]):
+            x1, y1 = max(0.0, float(row[2])), max(0.0, float(row[3]))
+            x2, y2 = min(float(width), float(row[4])), min(float(height), float(row[5]))
+            if x2 <= x1 or y2 <= y1:
+                continue
+            cls = int(row[0])
+            boxes.append({"cls_id": cls, "label": self.labels[cls], "score": float(row[1]),
+                          "coordinate": [x1, y1, x2, y2]})
+            left, top, right, bottom = (int(round(v)) for v in (x1, y1, x2, y2))
+            crops.append(np.ascontiguousarray(mask[top:bottom, left:right]).astype(np.int32, copy=False))
+        return boxes, crops
+
+    def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
+        """PaddleX's instance_segmentation module result: ``boxes`` and ``masks``."""
+        [(boxes, masks)] = self.predict([image], times, threshold=module.threshold)
+        return {"boxes": boxes, "masks": masks}
+
+
+def nms_order(rows: np.ndarray) -> np.ndarray:
+    """The order Paddle's ``multiclass_nms3`` gives its rows: class by class, best score first in each (a
+    stable sort: equal scores keep the model's order). ONNX Runtime's ``NonMaxSuppression`` keeps it; OpenVINO's
+    does not (measured: the same boxes in another order), so every backend's rows are put in it."""
+    return np.lexsort((-rows[:, 1], rows[:, 0])) if len(rows) else np.arange(0)
+
+
+def rotated_boxes(rows: np.ndarray, image_wh: tuple[int, int], labels: Sequence[str],
+                  threshold: float | dict[int, float]) -> list[dict]:
+    """PaddleX's DetPostProcess for rotated rows: the threshold (a number or per class), then
+    ``restructured_rotated_boxes``: every corner clamped into the image, each box kept."""
+    if isinstance(threshold, dict):
+        limits = np.array([threshold.get(int(c), 0.5) for c in rows[:, 0]], dtype=np.float32)
+    else:
+        limits = np.float32(threshold)
+    rows = rows[(rows[:, 1] > limits) & (rows[:, 0] > -1)]
+    width, height = image_wh
+    bounds = np.array([width, height] * 4, np.float64)
+    boxes = []
+    for row in rows:
+        corners = np.minimum(np.maximum(row[2:].astype(np.float64), 0.0), bounds)
+        cls = int(row[0])
+        boxes.append({"cls_id": cls, "label": labels[cls] if 0 <= cls < len(labels) else str(cls),
+                      "score": float(row[1]), "coordinate": [float(v) for v in corners]})
+    return boxes
 
 
 def _fixed_hw(artifacts: Any) -> tuple[int, int] | None:
@@ -192,4 +293,4 @@ def _fixed_hw(artifacts: Any) -> tuple[int, int] | None:
     return (dims[2], dims[3]) if len(dims) == 4 and dims[2] > 0 and dims[3] > 0 else None
 
 
-__all__ = ["ObjectDetector", "check_img_size", "with_img_size"]
+__all__ = ["InstanceSegmenter", "ObjectDetector", "check_img_size", "nms_order", "rotated_boxes", "with_img_size"]

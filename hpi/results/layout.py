@@ -33,8 +33,14 @@ def draw_layout_boxes(image_bgr: np.ndarray, boxes: list[dict]):
     colors: dict[str, tuple[int, int, int]] = {}
     for i, box in enumerate(boxes):
         color = colors.setdefault(box["label"], _COLORS[i % len(_COLORS)])
-        x1, y1, x2, y2 = (v * scale for v in box["coordinate"][:4])
-        draw.line([(x1, y1), (x1, y2), (x2, y2), (x2, y1), (x1, y1)], width=thickness, fill=color)
+        coordinate = [v * scale for v in box["coordinate"]]
+        if len(coordinate) == 8:  # a rotated box: its four corners (PaddleX draws the polygon)
+            corners = list(zip(coordinate[0::2], coordinate[1::2]))
+            draw.line([*corners, corners[0]], width=thickness, fill=color)
+            x1, y1 = min(coordinate[0::2]), min(coordinate[1::2])
+        else:
+            x1, y1, x2, y2 = coordinate[:4]
+            draw.line([(x1, y1), (x1, y2), (x2, y2), (x2, y1), (x1, y1)], width=thickness, fill=color)
         text = f"{box['label']} {box['score']:.2f}"
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
         tw, th = right - left, bottom - top + 4
@@ -76,3 +82,47 @@ class LayoutDetectionResult(ResultBase):
     def __repr__(self) -> str:
         return (f"<LayoutDetectionResult {self.input_path or self.stem!r} page={self.page_index} "
                 f"boxes={len(self.boxes)}>")
+
+
+def _lighter(colour: tuple[int, int, int]) -> np.ndarray:
+    return np.array([c * 0.6 + 0.4 * 255 for c in colour], np.float32)
+
+
+class InstanceSegResult(LayoutDetectionResult):
+    """One image's instances (PaddleX's InstanceSegResult): ``boxes`` as in detection and ``masks``, per box its
+    ``int32`` 0/1 mask cut to the box's rounded coordinates. ``print()`` shows the masks as ``"..."``, as PaddleX
+    does; ``save_to_img`` draws each mask (its class's colour, lightened, at 70%) under the boxes."""
+
+    def __init__(self, *, masks: list[np.ndarray], **common) -> None:
+        super().__init__(**common)
+        self.masks = masks
+
+    @property
+    def json(self) -> dict:
+        return {"res": {"input_path": self.input_path, "page_index": self.page_index, "boxes": self.boxes,
+                        "masks": self.masks}}
+
+    def print(self, indent: int = 4, ensure_ascii: bool = False) -> None:
+        import json
+
+        from .base import to_jsonable
+
+        res = {"input_path": self.input_path, "page_index": self.page_index, "boxes": self.boxes, "masks": "..."}
+        print(json.dumps(to_jsonable({"res": res}), indent=indent, ensure_ascii=ensure_ascii))
+
+    @property
+    def img(self) -> dict:
+        """``{"res": PIL.Image}``: the masks blended into the image, the boxes on top."""
+        picture = self.input_img.astype(np.float32)
+        colours: dict[int, np.ndarray] = {}
+        for index, (box, mask) in enumerate(zip(self.boxes, self.masks)):
+            colour = colours.setdefault(box["cls_id"], _lighter(_COLORS[index % len(_COLORS)])[::-1])  # BGR
+            left, top = (int(round(v)) for v in box["coordinate"][:2])
+            region = picture[top:top + mask.shape[0], left:left + mask.shape[1]]
+            on = mask[:region.shape[0], :region.shape[1]] != 0
+            region[on] = region[on] * 0.3 + 0.7 * colour
+        blended = np.clip(picture, 0, 255).astype(np.uint8)
+        return {"res": draw_layout_boxes(blended, self.boxes)}
+
+    def __repr__(self) -> str:
+        return f"<InstanceSegResult {self.input_path or self.stem!r} page={self.page_index} instances={len(self.boxes)}>"

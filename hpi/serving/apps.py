@@ -111,6 +111,41 @@ def _label_map_entry(result: Any, image: np.ndarray, visualize: bool, encode: En
             "image": encode(result.img["res"]) if visualize else None}
 
 
+def coco_rle(mask: np.ndarray) -> str:
+    """A 0/1 mask as COCO's compressed RLE string (pycocotools' ``encode`` then ``rleToString``: run lengths in
+    column-major order, zeros first, each after the second as the difference to the one two before, written 5
+    bits a character from ``'0'``), the form PaddleX's server sends."""
+    flat = (np.asarray(mask) != 0).ravel(order="F").astype(np.int8)
+    if flat.size:
+        edges = np.flatnonzero(np.diff(flat)) + 1
+        runs = np.diff(np.concatenate(([0], edges, [flat.size])))
+        counts = ([0] if flat[0] else []) + runs.tolist()
+    else:
+        counts = [0]
+    out = []
+    for index, value in enumerate(counts):
+        x = int(value) - (int(counts[index - 2]) if index > 2 else 0)
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = (x != -1) if (c & 0x10) else (x != 0)
+            if more:
+                c |= 0x20
+            out.append(chr(c + 48))
+    return "".join(out)
+
+
+def _instances_entry(result: Any, image: np.ndarray, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's /instance-segmentation result: instances [{bbox, categoryId, categoryName, score, mask: {rleResult,
+    # size}}] (each mask cut to its box, COCO RLE), image (or null) (serving/schemas/instance_segmentation.py).
+    instances = [{"bbox": [float(v) for v in box["coordinate"]], "categoryId": int(box["cls_id"]),
+                  "categoryName": str(box["label"]), "score": float(box["score"]),
+                  "mask": {"rleResult": coco_rle(mask), "size": [int(mask.shape[0]), int(mask.shape[1])]}}
+                 for box, mask in zip(result.boxes, result.masks)]
+    return {"instances": instances, "image": encode(result.img["res"]) if visualize else None}
+
+
 @dataclass(frozen=True)
 class Protocol:
     """How a family of PaddleX's endpoints takes its input and lays out its result.
@@ -174,7 +209,9 @@ SERVING_APPS: dict[str, ServingApp] = {
                    IMAGE),
         ServingApp("object_detection", "/object-detection", "", _detected_objects_entry, IMAGE),
         ServingApp("small_object_detection", "/small-object-detection", "", _detected_objects_entry, IMAGE),
+        ServingApp("rotated_object_detection", "/rotated-object-detection", "", _detected_objects_entry, IMAGE),
         ServingApp("semantic_segmentation", "/semantic-segmentation", "", _label_map_entry, IMAGE),
+        ServingApp("instance_segmentation", "/instance-segmentation", "", _instances_entry, IMAGE),
         ServingApp("anomaly_detection", "/image-anomaly-detection", "", _label_map_entry, IMAGE),
     )
 }

@@ -269,7 +269,8 @@ def _typical_shapes(artifacts: ModelArtifacts) -> list[tuple[int, ...]]:
             onnx = import_onnx()
             graph = onnx.load(str(artifacts.onnx_path), load_external_data=False).graph
             initializers = {i.name for i in graph.initializer}
-            first = next(i for i in graph.input if i.name not in initializers)
+            inputs = [i for i in graph.input if i.name not in initializers]
+            first = next((i for i in inputs if i.name == "image"), inputs[0])  # PaddleX detectors: im_shape first
             dims = [d.dim_value for d in first.type.tensor_type.shape.dim]
             return [tuple(d if d > 0 else (1 if i == 0 else 224) for i, d in enumerate(dims))]
         except Exception:  # unreadable graph: fall back to a plain image batch

@@ -1,7 +1,9 @@
-"""``object_detection`` and ``small_object_detection``: PaddleX's detection pipelines (one detector, its boxes)."""
+"""``object_detection``, ``small_object_detection``, ``rotated_object_detection``, ``instance_segmentation``: PaddleX's detection pipelines."""
 
-from .config import ObjectDetectionPipelineConfig, SmallObjectDetectionPipelineConfig
-from .pipeline import ObjectDetectionPipeline, SmallObjectDetectionPipeline
+from .config import (
+    InstanceSegmentationPipelineConfig, ObjectDetectionPipelineConfig, RotatedObjectDetectionPipelineConfig, SmallObjectDetectionPipelineConfig,
+)
+from .pipeline import InstanceSegmentationPipeline, ObjectDetectionPipeline, RotatedObjectDetectionPipeline, SmallObjectDetectionPipeline
 
-__all__ = ["ObjectDetectionPipeline", "ObjectDetectionPipelineConfig", "SmallObjectDetectionPipeline",
-           "SmallObjectDetectionPipelineConfig"]
+__all__ = ["InstanceSegmentationPipeline", "InstanceSegmentationPipelineConfig", "ObjectDetectionPipeline", "ObjectDetectionPipelineConfig", "RotatedObjectDetectionPipeline",
+           "RotatedObjectDetectionPipelineConfig", "SmallObjectDetectionPipeline", "SmallObjectDetectionPipelineConfig"]

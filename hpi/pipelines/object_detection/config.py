@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from ...config import submodule
 from ..base import PipelineConfig
-from ..modules import ObjectDetectionConfig, SmallObjectDetectionConfig
+from ..modules import (
+    InstanceSegmentationConfig, ObjectDetectionConfig, RotatedObjectDetectionConfig, SmallObjectDetectionConfig,
+)
 
 
 @dataclass(frozen=True)
@@ -25,3 +27,20 @@ class SmallObjectDetectionPipelineConfig(PipelineConfig):
     pipeline_name: str = "small_object_detection"
     small_object_detection: SmallObjectDetectionConfig = submodule("SmallObjectDetection",
                                                                   SmallObjectDetectionConfig)
+
+
+@dataclass(frozen=True)
+class RotatedObjectDetectionPipelineConfig(PipelineConfig):
+    """Rotated boxes (PaddleX's default model: PP-YOLOE-R-L, DOTA's 15 classes)."""
+
+    pipeline_name: str = "rotated_object_detection"
+    rotated_object_detection: RotatedObjectDetectionConfig = submodule("RotatedObjectDetection",
+                                                                      RotatedObjectDetectionConfig)
+
+
+@dataclass(frozen=True)
+class InstanceSegmentationPipelineConfig(PipelineConfig):
+    """Labelled boxes with masks (PaddleX's default model: Mask-RT-DETR-S, COCO's 80 classes)."""
+
+    pipeline_name: str = "instance_segmentation"
+    instance_segmentation: InstanceSegmentationConfig = submodule("InstanceSegmentation", InstanceSegmentationConfig)

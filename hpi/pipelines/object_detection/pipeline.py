@@ -7,12 +7,14 @@ from typing import Any
 
 from ...inputs import InputItem
 from ...predictors.layout_rules import check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio
-from ...predictors.object_detection import ObjectDetector
-from ...results.layout import LayoutDetectionResult
+from ...predictors.object_detection import InstanceSegmenter, ObjectDetector
+from ...results.layout import InstanceSegResult, LayoutDetectionResult
 from ...timing import StageTimes
 from ..base import ModelSlot, Pipeline
 from ..params import Param
-from .config import ObjectDetectionPipelineConfig, SmallObjectDetectionPipelineConfig
+from .config import (
+    InstanceSegmentationPipelineConfig, ObjectDetectionPipelineConfig, RotatedObjectDetectionPipelineConfig, SmallObjectDetectionPipelineConfig,
+)
 
 
 def _params(key: str, prefix: str, layout: bool) -> tuple[Param, ...]:
@@ -76,3 +78,49 @@ class SmallObjectDetectionPipeline(ObjectDetectionPipeline):
     params = _params("SmallObjectDetection", "small_object_detection", layout=False)
     models = {"small_object_detection": ModelSlot("small_object_detection", ObjectDetector)}
     slot = "small_object_detection"
+
+
+class RotatedObjectDetectionPipeline(ObjectDetectionPipeline):
+    """PaddleX's rotated object detection (PP-YOLOE-R): ``boxes`` with four corners as ``coordinate``
+    (``[x1, y1, ..., x4, y4]``); ``threshold`` per call."""
+
+    name = "rotated_object_detection"
+    config_class = RotatedObjectDetectionPipelineConfig
+    params = _params("RotatedObjectDetection", "rotated_object_detection", layout=False)
+    models = {"rotated_object_detection": ModelSlot("rotated_object_detection", ObjectDetector)}
+    slot = "rotated_object_detection"
+
+
+_INS = ("SubModules", "InstanceSegmentation")
+
+
+class InstanceSegmentationPipeline(ObjectDetectionPipeline):
+    """PaddleX's instance segmentation (Mask-RT-DETR): ``boxes`` and, per box, its mask cut to the box
+    (PaddleX's ``InstanceSegResult``); ``threshold`` per call (one number)."""
+
+    name = "instance_segmentation"
+    config_class = InstanceSegmentationPipelineConfig
+    params = (
+        Param("threshold", (*_INS, "threshold"), call=True),
+        Param("instance_segmentation_model_name", (*_INS, "model_name")),
+        Param("instance_segmentation_model_dir", (*_INS, "model_dir")),
+        Param("instance_segmentation_batch_size", (*_INS, "batch_size")),
+    )
+    models = {"instance_segmentation": ModelSlot("instance_segmentation", InstanceSegmenter)}
+    slot = "instance_segmentation"
+
+    def prepare_call(self, params: dict[str, Any], given: set[str]) -> dict[str, Any]:
+        threshold = check_threshold(params["threshold"], "threshold")
+        if isinstance(threshold, dict):
+            from ...errors import ConfigError
+
+            raise ConfigError("threshold: instance segmentation takes one number (PaddleX's), not a per-class mapping.")
+        return {"threshold": threshold}
+
+    def predict_items(self, items: list[InputItem], call: dict[str, Any]) -> list[InstanceSegResult]:
+        times = StageTimes()
+        found = self.predictor(self.slot).predict([item.image for item in items], times, **call)
+        timings = times.as_ms()
+        return [InstanceSegResult(input_path=item.input_path, page_index=item.page_index, input_img=item.image,
+                                  boxes=boxes, masks=masks, stem=item.stem, timings_ms=dict(timings))
+                for item, (boxes, masks) in zip(items, found)]
