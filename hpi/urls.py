@@ -9,6 +9,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import InputError
 
@@ -72,6 +73,37 @@ def redirect_handler():
     return HTTPOnlyRedirects()
 
 
+class UrlFailure(NamedTuple):
+    """What went wrong in a urllib download: ``kind`` is ``http`` (the server answered an error; ``code``),
+    ``timeout`` (no answer within the socket timeout), ``unreachable`` (no connection) or ``broken`` (the
+    transfer failed); ``detail`` says it in words."""
+
+    kind: str
+    detail: str
+    code: int | None = None
+
+
+def url_failure(exc: BaseException) -> UrlFailure | None:
+    """The one rule for urllib's errors, shared by input URLs (:func:`fetch_url`) and model downloads
+    (:mod:`hpi.models.download`); None when ``exc`` is not a network error."""
+    import http.client
+    import socket
+    import urllib.error
+
+    if isinstance(exc, urllib.error.HTTPError):
+        exc.close()
+        return UrlFailure("http", f"HTTP {exc.code} {exc.reason}", exc.code)
+    if isinstance(exc, urllib.error.URLError):
+        if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+            return UrlFailure("timeout", "no answer")
+        return UrlFailure("unreachable", getattr(exc.reason, "strerror", None) or str(exc.reason))
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return UrlFailure("timeout", "stalled")
+    if isinstance(exc, (http.client.HTTPException, OSError, ValueError)):
+        return UrlFailure("broken", f"{type(exc).__name__}: {exc}")
+    return None
+
+
 def fetch_url(url: str, *, timeout: float | None = None, max_bytes: int | None = None) -> tuple[bytes, str]:
     """(body, content type) of an http(s) URL, within ``timeout`` s and ``max_bytes`` bytes.
 
@@ -81,8 +113,6 @@ def fetch_url(url: str, *, timeout: float | None = None, max_bytes: int | None =
     HTTP status, the body is too large, the time ran out.
     """
     import http.client
-    import socket
-    import urllib.error
     import urllib.request
 
     from . import __version__
@@ -129,18 +159,16 @@ def fetch_url(url: str, *, timeout: float | None = None, max_bytes: int | None =
             content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     except InputError:
         raise
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise InputError(f"{url}: the server answered HTTP {exc.code} {exc.reason}.") from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+    except (http.client.HTTPException, OSError, ValueError) as exc:  # urllib's errors are OSErrors
+        failure = url_failure(exc)
+        if failure.kind == "timeout":
             raise timed_out() from None
-        reason = getattr(exc.reason, "strerror", None) or str(exc.reason)
-        raise InputError(f"{url}: cannot reach the server ({reason}). Check the address and the network.") from None
-    except (TimeoutError, socket.timeout):
-        raise timed_out() from None
-    except (http.client.HTTPException, OSError, ValueError) as exc:
-        raise InputError(f"{url}: the download failed ({type(exc).__name__}: {exc}).") from None
+        if failure.kind == "http":
+            raise InputError(f"{url}: the server answered {failure.detail}.") from None
+        if failure.kind == "unreachable":
+            raise InputError(f"{url}: cannot reach the server ({failure.detail}). Check the address and the "
+                             "network.") from None
+        raise InputError(f"{url}: the download failed ({failure.detail}).") from None
     if not chunks:
         raise InputError(f"{url}: the server sent an empty response (0 bytes).")
     return b"".join(chunks), content_type

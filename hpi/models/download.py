@@ -64,13 +64,11 @@ def download(url: str, dest: Path, label: str, headers: dict[str, str] | None = 
 def _download_once(url: str, dest: Path, label: str, timeout: float, max_bytes: int,
                    headers: dict[str, str]) -> int:
     import http.client
-    import socket
-    import urllib.error
     import urllib.request
 
     from .. import __version__
     from ..errors import InputError
-    from ..urls import redirect_handler
+    from ..urls import redirect_handler, url_failure
 
     request = urllib.request.Request(url, headers={"User-Agent": f"hpi/{__version__}", **headers})
     opener = urllib.request.build_opener(redirect_handler())
@@ -93,22 +91,20 @@ def _download_once(url: str, dest: Path, label: str, timeout: float, max_bytes: 
                 raise DownloadError(f"{url}: the connection closed after {size:,} of {length:,} bytes", True)
     except DownloadError:
         raise
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        transient = exc.code == 429 or exc.code >= 500
-        raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}", transient) from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, (TimeoutError, socket.timeout)):
-            raise DownloadError(f"{url}: no answer within {timeout:g} s (HPI_MODEL_TIMEOUT_S)", True) from None
-        reason = getattr(exc.reason, "strerror", None) or str(exc.reason)
-        raise DownloadError(f"{url}: cannot reach the server ({reason})", True) from None
-    except (TimeoutError, socket.timeout):
-        raise DownloadError(f"{url}: stalled for {timeout:g} s after {size:,} bytes (HPI_MODEL_TIMEOUT_S)", True) from None
     except InputError as exc:  # a redirect to something other than http(s)
         raise DownloadError(str(exc)) from None
-    except (http.client.HTTPException, OSError) as exc:
-        raise DownloadError(f"{url}: the download failed after {size:,} bytes ({type(exc).__name__}: {exc})",
-                            True) from None
+    except (http.client.HTTPException, OSError) as exc:  # urllib's errors are OSErrors
+        failure = url_failure(exc)
+        if failure.kind == "http":
+            raise DownloadError(f"{url}: {failure.detail}", failure.code == 429 or failure.code >= 500) from None
+        if failure.kind == "timeout" and failure.detail == "no answer":
+            raise DownloadError(f"{url}: no answer within {timeout:g} s (HPI_MODEL_TIMEOUT_S)", True) from None
+        if failure.kind == "timeout":
+            raise DownloadError(f"{url}: stalled for {timeout:g} s after {size:,} bytes (HPI_MODEL_TIMEOUT_S)",
+                                True) from None
+        if failure.kind == "unreachable":
+            raise DownloadError(f"{url}: cannot reach the server ({failure.detail})", True) from None
+        raise DownloadError(f"{url}: the download failed after {size:,} bytes ({failure.detail})", True) from None
     if size == 0:
         raise DownloadError(f"{url}: the server sent an empty body")
     return size
