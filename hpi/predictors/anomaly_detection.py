@@ -18,11 +18,10 @@ import numpy as np
 
 from ..backends.base import Runner
 from ..errors import BackendError, ModelError
-from ..models import inference_yml
 from ..models.preprocess import ANOMALY_RESIZE, SegmentationPreprocess, segmentation_preprocess
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor, check_page
+from .base import Predictor, check_page, model_yml, same_shape_runs
 
 SCORE_THRESHOLD = 0.01  # PaddleX's MapToMask
 _Y, _X = np.mgrid[-4:5, -4:5]
@@ -54,11 +53,7 @@ class AnomalyDetector(Predictor):
 
     @classmethod
     def from_module(cls, runner: Runner, spec: ModelSpec, module: Any, artifacts: Any = None) -> "AnomalyDetector":
-        yml = artifacts.extra_files.get("yml") if artifacts is not None else None
-        if yml is None:
-            raise ModelError(f"{spec.name}: an anomaly detection model needs its PaddleX inference.yml (its "
-                             "pre-processing); give the model directory, not a bare .onnx file.")
-        data = inference_yml.read_yaml(yml)
+        yml, data = model_yml(spec, artifacts, "an anomaly detection model", "its pre-processing")
         deploy = data.get("Deploy")
         if not isinstance(deploy, dict):
             raise ModelError(f"{yml} has no Deploy section (its transforms); is model_dir an anomaly detection "
@@ -74,12 +69,7 @@ class AnomalyDetector(Predictor):
                 check_page(image, "Anomaly detection")
             tensors = [self.preprocess(image) for image in images]
         masks: list[np.ndarray] = []
-        start = 0
-        while start < len(tensors):
-            end = start + 1
-            while (end < len(tensors) and end - start < self.batch_size
-                   and tensors[end].shape == tensors[start].shape):
-                end += 1
+        for start, end in same_shape_runs(tensors, self.batch_size):
             with times.stage("uad.model"):
                 scores = np.asarray(self.runner.infer_one(np.stack(tensors[start:end])))
             with times.stage("uad.post"):
@@ -87,7 +77,6 @@ class AnomalyDetector(Predictor):
                     raise BackendError(f"{self.spec.name} returned shape {scores.shape}; an anomaly detection model "
                                        "returns an [N, 1, H, W] score map. Is model_dir an anomaly detection model?")
                 masks += [score_map_to_mask(score[0]) for score in scores]
-            start = end
         return masks
 
     def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:

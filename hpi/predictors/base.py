@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
 from ..backends.base import Runner
-from ..errors import InputError
+from ..errors import InputError, ModelError
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
 
@@ -21,6 +21,30 @@ def check_page(image: Any, task: str, min_side: int = 1) -> None:
     if min(height, width) < min_side:
         needed = "a non-empty image" if min_side == 1 else f"a page of at least {min_side}×{min_side} pixels"
         raise InputError(f"{task} needs {needed}, got {height}×{width}.")
+
+
+def model_yml(spec: ModelSpec, artifacts: Any, what: str, needs: str) -> tuple[Any, dict]:
+    """(path, content) of a model directory's PaddleX ``inference.yml``; without one, an error saying that
+    ``what`` (a detector, ...) needs it for ``needs`` (its pre-processing, ...)."""
+    from ..models import inference_yml
+
+    yml = artifacts.extra_files.get("yml") if artifacts is not None else None
+    if yml is None:
+        raise ModelError(f"{spec.name}: {what} needs its PaddleX inference.yml ({needs}); give the model directory, "
+                         "not a bare .onnx file.")
+    return yml, inference_yml.read_yaml(yml)
+
+
+def same_shape_runs(arrays: Sequence[np.ndarray], batch_size: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each model call over ``arrays``: consecutive arrays of one shape, ``batch_size`` at most
+    (a model of any input size gets images of different sizes in separate calls)."""
+    start = 0
+    while start < len(arrays):
+        end = start + 1
+        while end < len(arrays) and end - start < batch_size and arrays[end].shape == arrays[start].shape:
+            end += 1
+        yield start, end
+        start = end
 
 
 class Predictor:

@@ -18,11 +18,10 @@ import numpy as np
 
 from ..backends.base import Runner
 from ..errors import BackendError, ModelError
-from ..models import inference_yml
 from ..models.preprocess import ClassificationPreprocess, classification_preprocess
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor, check_page
+from .base import Predictor, check_page, model_yml, same_shape_runs
 
 
 class ImageClassifier(Predictor):
@@ -41,11 +40,7 @@ class ImageClassifier(Predictor):
     @staticmethod
     def read_model_yml(spec: ModelSpec, artifacts: Any) -> tuple[Any, dict, ClassificationPreprocess]:
         """(the yml's path, its content, its pre-processing) of a PaddleX classifier directory."""
-        yml = artifacts.extra_files.get("yml") if artifacts is not None else None
-        if yml is None:
-            raise ModelError(f"{spec.name}: an image classifier needs its PaddleX inference.yml (its pre-processing "
-                             "and labels); give the model directory, not a bare .onnx file.")
-        data = inference_yml.read_yaml(yml)
+        yml, data = model_yml(spec, artifacts, "an image classifier", "its pre-processing and labels")
         name = (data.get("Global") or {}).get("model_name") or spec.name
         return yml, data, classification_preprocess((data.get("PreProcess") or {}).get("transform_ops"), name)
 
@@ -81,17 +76,11 @@ class ImageClassifier(Predictor):
                 check_page(image, "Image classification")
             tensors = [self.preprocess(image) for image in images]
         out: list = []
-        start = 0
-        while start < len(tensors):
-            end = start + 1  # a run of equal input sizes (without a crop they follow the images), batch_size at most
-            while (end < len(tensors) and end - start < self.batch_size
-                   and tensors[end].shape == tensors[start].shape):
-                end += 1
+        for start, end in same_shape_runs(tensors, self.batch_size):  # without a crop sizes follow the images
             probs = np.asarray(self.run(np.stack(tensors[start:end]), times))
             with times.stage("cls.post"):
                 self._check_scores(probs)
                 out += post(probs)
-            start = end
         return out
 
     def _check_scores(self, probs: np.ndarray) -> None:

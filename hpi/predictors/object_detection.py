@@ -28,11 +28,10 @@ import numpy as np
 
 from ..backends.base import Runner
 from ..errors import BackendError, ConfigError, ModelError
-from ..models import inference_yml
 from ..models.preprocess import DetectionPreprocess, detection_preprocess
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor, check_page
+from .base import Predictor, check_page, model_yml
 from .layout_rules import (
     apply_layout_rules, check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
 )
@@ -88,11 +87,7 @@ class ObjectDetector(Predictor):
 
     @classmethod
     def from_module(cls, runner: Runner, spec: ModelSpec, module: Any, artifacts: Any = None) -> "ObjectDetector":
-        yml = artifacts.extra_files.get("yml") if artifacts is not None else None
-        if yml is None:
-            raise ModelError(f"{spec.name}: a detector needs its PaddleX inference.yml (its pre-processing and "
-                             "labels); give the model directory, not a bare .onnx file.")
-        data = inference_yml.read_yaml(yml)
+        yml, data = model_yml(spec, artifacts, "a detector", "its pre-processing and labels")
         name = (data.get("Global") or {}).get("model_name") or spec.name
         img_size = check_img_size(getattr(module, "img_size", None), "img_size")
         if img_size is not None:

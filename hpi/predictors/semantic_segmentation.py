@@ -19,11 +19,10 @@ import numpy as np
 
 from ..backends.base import Runner
 from ..errors import BackendError, ModelError
-from ..models import inference_yml
 from ..models.preprocess import SegmentationPreprocess, check_target_size, segmentation_preprocess
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor, check_page
+from .base import Predictor, check_page, model_yml, same_shape_runs
 
 
 class SemanticSegmenter(Predictor):
@@ -39,11 +38,7 @@ class SemanticSegmenter(Predictor):
 
     @classmethod
     def from_module(cls, runner: Runner, spec: ModelSpec, module: Any, artifacts: Any = None) -> "SemanticSegmenter":
-        yml = artifacts.extra_files.get("yml") if artifacts is not None else None
-        if yml is None:
-            raise ModelError(f"{spec.name}: a segmentation model needs its PaddleX inference.yml (its "
-                             "pre-processing); give the model directory, not a bare .onnx file.")
-        data = inference_yml.read_yaml(yml)
+        yml, data = model_yml(spec, artifacts, "a segmentation model", "its pre-processing")
         deploy = data.get("Deploy")
         if not isinstance(deploy, dict):
             raise ModelError(f"{yml} has no Deploy section (PaddleSeg's transforms); is model_dir a semantic "
@@ -61,18 +56,12 @@ class SemanticSegmenter(Predictor):
                 check_page(image, "Semantic segmentation")
             tensors = [self.preprocess(image, target) for image in images]
         maps: list[np.ndarray] = []
-        start = 0
-        while start < len(tensors):
-            end = start + 1  # a run of equal input shapes, batch_size at most
-            while (end < len(tensors) and end - start < self.batch_size
-                   and tensors[end].shape == tensors[start].shape):
-                end += 1
+        for start, end in same_shape_runs(tensors, self.batch_size):
             with times.stage("seg.model"):
                 output = np.asarray(self.runner.infer_one(np.stack(tensors[start:end])))
             with times.stage("seg.post"):
                 for image, label_map in zip(images[start:end], self._label_maps(output, end - start)):
                     maps.append(_to_size(label_map, image.shape[1], image.shape[0]))
-            start = end
         return maps
 
     def _label_maps(self, output: np.ndarray, count: int) -> np.ndarray:
