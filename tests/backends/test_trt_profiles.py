@@ -151,3 +151,38 @@ def test_onnxruntime_trt_profile_options_format():
         "trt_profile_opt_shapes": "x:6x3x48x192",
         "trt_profile_max_shapes": "x:32x3x48x192",
     }
+
+
+def _onnx_with_inputs(path, inputs):
+    """A tiny ONNX graph whose inputs have the given (name, dims) (-1: dynamic); the output is the first input."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    values = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [d if d > 0 else f"d{name}{i}"
+                                                                      for i, d in enumerate(dims)])
+              for name, dims in inputs]
+    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, None)
+    graph = helper.make_graph([helper.make_node("Identity", [inputs[0][0]], ["out"])], "g", values, [out])
+    onnx.save(helper.make_model(graph), str(path))
+    return path
+
+
+def test_profiles_of_a_model_directory_without_rules(tmp_path):
+    """PaddleX vision models hpi ships no rules for: fixed dims as they are, a dynamic batch 1..max_batch, the
+    dynamic sides of an image input 32..2048 (opt 640); detectors' im_shape / scale_factor follow the batch."""
+    from hpi.backends.tensorrt.profiles import DYNAMIC_SIDE, onnx_input_profiles
+
+    detector = _onnx_with_inputs(tmp_path / "det.onnx", [("image", [-1, 3, 320, 320]), ("scale_factor", [-1, 2])])
+    [profile] = onnx_input_profiles(detector)
+    assert profile["image"] == ShapeRange((1, 3, 320, 320), (1, 3, 320, 320), (1, 3, 320, 320))
+    assert profile["scale_factor"].max == (1, 2) and profile.name == "static"
+    [batched] = onnx_input_profiles(detector, max_batch=4)
+    assert batched["image"].max == (4, 3, 320, 320) and batched["scale_factor"].max == (4, 2)
+    segmenter = _onnx_with_inputs(tmp_path / "seg.onnx", [("x", [-1, 3, -1, -1])])
+    [profile] = onnx_input_profiles(segmenter)
+    assert profile["x"].min == (1, 3, DYNAMIC_SIDE[0], DYNAMIC_SIDE[0])
+    assert profile["x"].opt == (1, 3, DYNAMIC_SIDE[1], DYNAMIC_SIDE[1])
+    assert profile["x"].max == (1, 3, DYNAMIC_SIDE[2], DYNAMIC_SIDE[2]) and profile.name == "model_dims"
+    odd = _onnx_with_inputs(tmp_path / "odd.onnx", [("tokens", [1, -1])])
+    with pytest.raises(ProfileError, match="options\\['profiles'\\]"):
+        onnx_input_profiles(odd)

@@ -309,22 +309,40 @@ def onnxruntime_trt_profile_options(profile: Profile) -> dict[str, str]:
     }
 
 
-def onnx_input_profiles(onnx_path: Path) -> list[Profile]:
-    """One profile from the ONNX file's own input shapes, when every dimension is fixed."""
+# A model directory with no shape rules (a PaddleX vision model of a task hpi ships none for): its ONNX inputs'
+# own dims, a dynamic batch as 1 to max_batch (1: hpi's detectors run one image per call), dynamic image sides
+# (an N×C×H×W input) from 32 to 2048 px tuned at 640, and companion inputs (PaddleX detectors' im_shape and
+# scale_factor, N×2) following the batch.
+DYNAMIC_SIDE = (32, 640, 2048)
+
+
+def onnx_input_profiles(onnx_path: Path, max_batch: int | None = None) -> list[Profile]:
+    """One profile from the ONNX file's own input shapes: fixed dimensions as they are, a dynamic batch from 1 to
+    ``max_batch`` (default 1), the dynamic sides of an image input within :data:`DYNAMIC_SIDE`. Any other dynamic
+    dimension has no sensible default: a :class:`ProfileError` says to give ``options['profiles']``."""
     onnx = import_onnx()
     model = onnx.load(str(onnx_path), load_external_data=False)
     initializers = {init.name for init in model.graph.initializer}
+    batch = max(1, int(max_batch or 1))
     inputs = []
     for value in model.graph.input:
         if value.name in initializers:
             continue
         dims = [d.dim_value if d.HasField("dim_value") else -1 for d in value.type.tensor_type.shape.dim]
-        if any(d <= 0 for d in dims):
-            raise ProfileError(
-                f"{onnx_path} input {value.name!r} has dynamic shape {dims} and the model has no shape "
-                "rules; pass options['profiles'] = [{'name': ..., 'inputs': {name: {'min', 'opt', 'max'}}}]."
-            )
-        shape = tuple(dims)
-        inputs.append((value.name, ShapeRange(shape, shape, shape)))
-    return [Profile("static", tuple(inputs))]
-
+        ranges = []  # (min, opt, max) per dimension
+        for index, dim in enumerate(dims):
+            if dim > 0:
+                ranges.append((dim, dim, dim))
+            elif index == 0:
+                ranges.append((1, 1, batch))
+            elif len(dims) == 4 and index in (2, 3):
+                ranges.append(DYNAMIC_SIDE)
+            else:
+                raise ProfileError(
+                    f"{onnx_path} input {value.name!r} has dynamic shape {dims} and the model has no shape "
+                    "rules; pass options['profiles'] = [{'name': ..., 'inputs': {name: {'min', 'opt', 'max'}}}]."
+                )
+        low, opt, high = (tuple(r[i] for r in ranges) for i in range(3))
+        inputs.append((value.name, ShapeRange(low, opt, high)))
+    fixed = all(r.min == r.max for _, r in inputs)
+    return [Profile("static" if fixed else "model_dims", tuple(inputs))]

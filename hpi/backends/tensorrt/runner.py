@@ -97,7 +97,7 @@ class TensorRTRunner(Runner):
         if rules or self.option("profiles"):
             self.profiles = profiles_for_rules(rules, self.options, task=spec.task if spec is not None else None)
         else:
-            self.profiles = onnx_input_profiles(Path(self.model.onnx_path))
+            self.profiles = onnx_input_profiles(Path(self.model.onnx_path), self.option("max_batch"))
         engine_dir = self.option("engine_dir")
         self.cache = EngineCache(Path(engine_dir) if engine_dir else None)
         self.onnx_sha256 = sha256_file(self.model.onnx_path)
