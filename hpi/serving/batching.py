@@ -20,6 +20,10 @@ rendered lines, up to 512 extra columns left every decoded text unchanged,
 The server's default is 0 (equal widths only): on CPU padding costs compute
 and bigger batches are not cheaper per row (``hpi.serving.settings``).
 
+Calls with several inputs are never merged: PaddleX's exported detectors (``image`` with ``im_shape`` and
+``scale_factor``) return the boxes of all the images of a call as one ``[N, 6]`` list plus per-image counts,
+which cannot be cut back into the callers' rows by position.
+
 When to run a batch: as soon as it is full (``max_batch_size`` rows or
 ``max_batch_elements`` input values), when its oldest call has waited
 ``max_wait_ms``, or at once when every request in flight is already waiting
@@ -175,7 +179,9 @@ class BatchingRunner:
         check_deadline(f"a {self.slot} call")
         feed = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feed.items()}
         first = next(iter(feed.values()))
-        if first.ndim == 0:
+        if first.ndim == 0 or len(feed) > 1:
+            # Several inputs: PaddleX's exported detectors (image + im_shape / scale_factor) return the boxes of
+            # all images as one list with per-image counts, not batch-first rows, so their calls are not merged.
             return self.runner.infer(feed)
         call = _Call(
             feed=feed,

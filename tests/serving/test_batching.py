@@ -260,3 +260,31 @@ def test_wrap_runners_covers_loaded_lazy_and_sub_pipeline_slots(images):
         assert ("textline_orientation",) in seen  # loaded on first use: wrapped as it loads
         assert ("doc_preprocessor", "doc_orientation") in seen  # a sub-pipeline's slot, by its path
         assert pipeline.predictor("text_detection").runner.calls == 1
+
+
+class DetectorRunner(FakeRunner):
+    """PaddleX's exported detector form: image + scale_factor in, every image's boxes as one [N, 6] list plus
+    a count per image out (here: one box per image row, holding that row's first pixel)."""
+
+    input_names = ["image", "scale_factor"]
+
+    def infer(self, feed):
+        x = feed["image"]
+        with self._lock:
+            self.calls.append(x.shape[0])
+        rows = np.zeros((x.shape[0], 6), np.float32)
+        rows[:, 1] = x[:, 0, 0, 0]
+        return {"rows": rows, "count": np.ones(x.shape[0], np.int32)}
+
+
+def test_detector_calls_are_never_merged():
+    """Merging detector calls would hand callers other images' boxes whenever the box count happens to equal
+    the number of rows: calls with several inputs run as they are."""
+    fake = DetectorRunner()
+    runner = BatchingRunner(fake, max_batch_size=16, max_wait_ms=2000, expected_callers=lambda: 4)
+    feeds = [{"image": np.full((1, 3, 8, 8), i, np.float32), "scale_factor": np.ones((1, 2), np.float32)}
+             for i in range(4)]
+    outputs = _run_together(runner.infer, feeds)
+    assert sorted(fake.calls) == [1, 1, 1, 1]
+    assert [float(out["rows"][0, 1]) for out in outputs] == [0.0, 1.0, 2.0, 3.0]
+    runner.deactivate()
