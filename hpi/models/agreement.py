@@ -171,6 +171,31 @@ def parity_label_map(spec: ModelSpec | None, reference: np.ndarray, candidate: n
     return Comparison(diff, None, diff <= tolerance, f"max abs {diff:.2e} (≤ {tolerance:g})")
 
 
+# fp32 recognition: float noise between runtimes (measured: OpenVINO's f32 rec output 2.6e-4 from ONNX Runtime's
+# on an AVX-512 machine, every one of 1139 decoded lines identical) is judged by what the task derives: every
+# CTC-decoded line identical, each line's score within 1e-3; raw values within 1e-2 (beyond that the
+# outputs are not the same model's, whatever the lines say).
+REC_FP32_SCORE_SHIFT = 1e-3
+REC_FP32_MAX_ABS = 1e-2
+
+
+def parity_decoded_lines(spec: ModelSpec | None, reference: np.ndarray, candidate: np.ndarray, diff: float,
+                         tolerance: float) -> Comparison:
+    """Recognition at fp32: raw values within the tolerance, or else every decoded line identical with scores
+    within 1e-3 (and raw values within 1e-2)."""
+    if diff <= tolerance or reference.ndim != 3:
+        return parity_max_abs(spec, reference, candidate, diff, tolerance)
+    ref_lines, ref_scores = ctc_greedy_decode(reference)
+    got_lines, got_scores = ctc_greedy_decode(candidate)
+    same = sum(a == b for a, b in zip(ref_lines, got_lines))
+    shift = max((abs(a - b) for a, b in zip(ref_scores, got_scores)), default=0.0)
+    ok = same == len(ref_lines) and shift <= REC_FP32_SCORE_SHIFT and diff <= REC_FP32_MAX_ABS
+    reason = (f"max abs {diff:.2e} (> {tolerance:g}, ≤ {REC_FP32_MAX_ABS:g} allowed when the lines agree), "
+              f"{same}/{len(ref_lines)} decoded lines identical, line score shift {shift:.2e} "
+              f"(≤ {REC_FP32_SCORE_SHIFT:g})")
+    return Comparison(diff, None, ok, reason)
+
+
 # --------------------------------------------------------------------------- low-precision rules
 
 
