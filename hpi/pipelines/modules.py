@@ -9,6 +9,7 @@ settings. Pipelines embed them with :func:`hpi.config.submodule`; the same
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..config import ConfigBase, setting
 from ..errors import ConfigError
@@ -89,6 +90,35 @@ class DocUnwarpingConfig(ModuleConfig):
     batch_size: int = setting(1, positive=True)
 
 
+# PaddleX's detection post-processing settings (its DetPredictor's), declared once for the layout and object
+# detection modules.
+def _threshold_setting():
+    return setting(None, help="box score threshold in [0, 1], or {class id: threshold}")
+
+
+def _layout_nms_setting():
+    return setting(None, help="drop boxes overlapping a better one (PaddleX's layout NMS)")
+
+
+def _unclip_setting():
+    return setting(None, help="grow boxes about their centre: a factor, [width, height] or {class id: factor}")
+
+
+def _merge_setting():
+    return setting(
+        None, help="nested boxes: union (keep all), large (keep the outer), small (keep the inner), or per class")
+
+
+def _check_detection_rules(config: Any, where: str) -> None:
+    from ..predictors.layout_rules import check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio
+
+    prefix = f"{where}." if where else ""
+    check_threshold(config.threshold, f"{prefix}threshold")
+    check_layout_nms(config.layout_nms, f"{prefix}layout_nms")
+    check_unclip_ratio(config.layout_unclip_ratio, f"{prefix}layout_unclip_ratio")
+    check_merge_mode(config.layout_merge_bboxes_mode, f"{prefix}layout_merge_bboxes_mode")
+
+
 @dataclass(frozen=True)
 class LayoutDetectionConfig(ModuleConfig):
     """Layout detection (PaddleX's ``layout_detection`` module): regions such as text, title, table, figure.
@@ -104,23 +134,13 @@ class LayoutDetectionConfig(ModuleConfig):
     module_name: str = "layout_detection"
     model_name: str = "PicoDet_layout_CDLA"
     batch_size: int = setting(1, positive=True, help="pages per layout batch (one at a time)")
-    threshold: float | dict | None = setting(None, help="box score threshold in [0, 1], or {class id: threshold}")
-    layout_nms: bool | None = setting(None, help="drop boxes overlapping a better one (PaddleX's layout NMS)")
-    layout_unclip_ratio: float | list | tuple | dict | None = setting(
-        None, help="grow boxes about their centre: a factor, [width, height] or {class id: factor}")
-    layout_merge_bboxes_mode: str | dict | None = setting(
-        None, help="nested boxes: union (keep all), large (keep the outer), small (keep the inner), or per class")
+    threshold: float | dict | None = _threshold_setting()
+    layout_nms: bool | None = _layout_nms_setting()
+    layout_unclip_ratio: float | list | tuple | dict | None = _unclip_setting()
+    layout_merge_bboxes_mode: str | dict | None = _merge_setting()
 
     def check(self, where: str, nested: bool) -> None:
-        from ..predictors.layout_rules import (
-            check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
-        )
-
-        prefix = f"{where}." if where else ""
-        check_threshold(self.threshold, f"{prefix}threshold")
-        check_layout_nms(self.layout_nms, f"{prefix}layout_nms")
-        check_unclip_ratio(self.layout_unclip_ratio, f"{prefix}layout_unclip_ratio")
-        check_merge_mode(self.layout_merge_bboxes_mode, f"{prefix}layout_merge_bboxes_mode")
+        _check_detection_rules(self, where)
 
 
 @dataclass(frozen=True)
@@ -179,25 +199,16 @@ class ObjectDetectionConfig(ModuleConfig):
     batch_size: int = setting(1, positive=True, help="images per call (the model runs one at a time)")
     img_size: int | list | tuple | None = setting(
         None, help="resize every image to this [h, w] (or side) instead of the model's own size")
-    threshold: float | dict | None = setting(None, help="box score threshold in [0, 1], or {class id: threshold}")
-    layout_nms: bool | None = setting(None, help="drop boxes overlapping a better one (PaddleX's layout NMS)")
-    layout_unclip_ratio: float | list | tuple | dict | None = setting(
-        None, help="grow boxes about their centre: a factor, [width, height] or {class id: factor}")
-    layout_merge_bboxes_mode: str | dict | None = setting(
-        None, help="nested boxes: union (keep all), large (keep the outer), small (keep the inner), or per class")
+    threshold: float | dict | None = _threshold_setting()
+    layout_nms: bool | None = _layout_nms_setting()
+    layout_unclip_ratio: float | list | tuple | dict | None = _unclip_setting()
+    layout_merge_bboxes_mode: str | dict | None = _merge_setting()
 
     def check(self, where: str, nested: bool) -> None:
-        from ..predictors.layout_rules import (
-            check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
-        )
         from ..predictors.object_detection import check_img_size
 
-        prefix = f"{where}." if where else ""
-        check_img_size(self.img_size, f"{prefix}img_size")
-        check_threshold(self.threshold, f"{prefix}threshold")
-        check_layout_nms(self.layout_nms, f"{prefix}layout_nms")
-        check_unclip_ratio(self.layout_unclip_ratio, f"{prefix}layout_unclip_ratio")
-        check_merge_mode(self.layout_merge_bboxes_mode, f"{prefix}layout_merge_bboxes_mode")
+        check_img_size(self.img_size, f"{where}.img_size" if where else "img_size")
+        _check_detection_rules(self, where)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..backends.base import Runner
-from ..errors import BackendError, ModelError
-from ..models.preprocess import ANOMALY_RESIZE, SegmentationPreprocess, segmentation_preprocess
+from ..errors import BackendError
+from ..models.preprocess import ANOMALY_RESIZE, segmentation_preprocess
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
-from .base import Predictor, check_page, model_yml, same_shape_runs
+from .base import check_page, same_shape_runs
+from .semantic_segmentation import DeployPredictor
 
 SCORE_THRESHOLD = 0.01  # PaddleX's MapToMask
 _Y, _X = np.mgrid[-4:5, -4:5]
@@ -40,27 +41,15 @@ def score_map_to_mask(score_map: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, DISK_4)[None]
 
 
-class AnomalyDetector(Predictor):
+class AnomalyDetector(DeployPredictor):
     """``predict(images)`` → per image its ``[1, h, w]`` uint8 defect mask at the model's resolution."""
 
     stage = "uad"
 
-    def __init__(self, runner: Runner, spec: ModelSpec, preprocess: SegmentationPreprocess,
-                 batch_size: int = 1) -> None:
-        super().__init__(runner, spec)
-        self.preprocess = preprocess
-        self.batch_size = batch_size
-
     @classmethod
     def from_module(cls, runner: Runner, spec: ModelSpec, module: Any, artifacts: Any = None) -> "AnomalyDetector":
-        yml, data = model_yml(spec, artifacts, "an anomaly detection model", "its pre-processing")
-        deploy = data.get("Deploy")
-        if not isinstance(deploy, dict):
-            raise ModelError(f"{yml} has no Deploy section (its transforms); is model_dir an anomaly detection "
-                             "model?")
-        name = (data.get("Global") or {}).get("model_name") or spec.name
-        preprocess = segmentation_preprocess(deploy.get("transforms") or [], name, defaults=ANOMALY_RESIZE,
-                                             needs_resize=True)
+        name, transforms = cls.deploy_transforms(spec, artifacts, "an anomaly detection model", "an anomaly detection")
+        preprocess = segmentation_preprocess(transforms, name, defaults=ANOMALY_RESIZE, needs_resize=True)
         return cls(runner, spec, preprocess, module.batch_size)
 
     def predict(self, images: Sequence[np.ndarray], times: StageTimes = NULL_TIMES) -> list[np.ndarray]:

@@ -32,7 +32,7 @@ from ..errors import BackendError
 from ..models.registry import ModelSpec
 from ..timing import NULL_TIMES, StageTimes
 from .base import Predictor, check_page
-from .object_detection import nms_order
+from .object_detection import exported_rows
 from .layout_rules import (
     apply_layout_rules, check_layout_nms, check_merge_mode, check_threshold, check_unclip_ratio,
 )
@@ -112,11 +112,8 @@ class LayoutDetector(Predictor):
 
     def _decode(self, outputs: list[np.ndarray], image_hw: tuple[int, int]) -> np.ndarray:
         rows = next((o for o in outputs if o.ndim == 2 and o.shape[1] == 6), None)
-        if rows is not None:  # already NMS-ed: [N, 6] (+ counts per image)
-            counts = next((o for o in outputs if o is not rows and o.ndim == 1), None)
-            count = int(counts[0]) if counts is not None and counts.size else len(rows)
-            rows = np.asarray(rows[:count], np.float32)
-            return rows[nms_order(rows)]  # Paddle's order whatever the backend (OpenVINO's NMS has its own)
+        if rows is not None:  # already NMS-ed: [N, 6] (+ counts per image), in Paddle's order whatever the backend
+            return exported_rows(rows, outputs)[0]
         half = len(outputs) // 2
         if len(outputs) < 2 or len(outputs) % 2:
             raise BackendError(self._form_error(outputs))

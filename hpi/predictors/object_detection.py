@@ -165,10 +165,7 @@ class ObjectDetector(Predictor):
             shapes = ", ".join(str(tuple(o.shape)) for o in extra)
             raise BackendError(f"{self.spec.name} also returns outputs of shapes {shapes} (masks: an instance "
                                "segmentation model?); object detection takes models that return boxes only.")
-        counts = next((o for o in outputs if o is not rows and o.ndim == 1), None)
-        count = int(counts[0]) if counts is not None and counts.size else len(rows)
-        rows = np.asarray(rows[:count], np.float32)
-        return rows[nms_order(rows)]
+        return exported_rows(rows, outputs)[0]
 
     def module_outputs(self, image: np.ndarray, module: Any, times: StageTimes = NULL_TIMES) -> dict[str, Any]:
         """PaddleX's object_detection module result (its ``DetResult``): ``boxes``."""
@@ -219,11 +216,8 @@ class InstanceSegmenter(ObjectDetector):
             raise BackendError(f"{self.spec.name} returned outputs of shapes {shapes}; PaddleX's exported instance "
                                "segmentation models (Mask-RT-DETR, Mask R-CNN) return [N, 6] boxes, a box count and "
                                "[N, H, W] masks. SOLOv2's form is not supported yet.")
-        counts = next((o for o in outputs if o.ndim == 1), None)
-        count = int(counts[0]) if counts is not None and counts.size else len(rows)
-        rows, masks = np.asarray(rows[:count], np.float32), masks[:count]
-        order = nms_order(rows)
-        rows, masks = rows[order], masks[order]
+        rows, order = exported_rows(rows, outputs)
+        masks = masks[:len(order)][order]
         if len(rows) and rows[:, 0].max() >= len(self.labels):
             raise ModelError(f"{self.spec.name} returned class {int(rows[:, 0].max())}, but its inference.yml lists "
                              f"{len(self.labels)} labels; the label_list belongs to another model.")
@@ -252,6 +246,16 @@ def nms_order(rows: np.ndarray) -> np.ndarray:
     stable sort: equal scores keep the model's order). ONNX Runtime's ``NonMaxSuppression`` keeps it; OpenVINO's
     does not (measured: the same boxes in another order), so every backend's rows are put in it."""
     return np.lexsort((-rows[:, 1], rows[:, 0])) if len(rows) else np.arange(0)
+
+
+def exported_rows(rows: np.ndarray, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One image's rows of a PaddleX export, cut to its box count (the 1-D output beside them) and put in
+    Paddle's NMS order; and that order (indices into the cut rows), for outputs that go with the rows."""
+    counts = next((o for o in outputs if o is not rows and o.ndim == 1), None)
+    count = int(counts[0]) if counts is not None and counts.size else len(rows)
+    rows = np.asarray(rows[:count], np.float32)
+    order = nms_order(rows)
+    return rows[order], order
 
 
 def rotated_boxes(rows: np.ndarray, image_wh: tuple[int, int], labels: Sequence[str],
@@ -288,4 +292,5 @@ def _fixed_hw(artifacts: Any) -> tuple[int, int] | None:
     return (dims[2], dims[3]) if len(dims) == 4 and dims[2] > 0 and dims[3] > 0 else None
 
 
-__all__ = ["InstanceSegmenter", "ObjectDetector", "check_img_size", "nms_order", "rotated_boxes", "with_img_size"]
+__all__ = ["InstanceSegmenter", "ObjectDetector", "check_img_size", "exported_rows", "nms_order", "rotated_boxes",
+           "with_img_size"]

@@ -25,10 +25,9 @@ from ..timing import NULL_TIMES, StageTimes
 from .base import Predictor, check_page, model_yml, same_shape_runs
 
 
-class SemanticSegmenter(Predictor):
-    """``predict(images)`` → per image its ``[1, H, W]`` int32 label map at the image's size."""
-
-    stage = "seg"
+class DeployPredictor(Predictor):
+    """A model whose ``inference.yml`` has PaddleSeg's ``Deploy`` section (semantic segmentation, anomaly
+    detection): its pre-processing and ``batch_size`` images of one input size per model call."""
 
     def __init__(self, runner: Runner, spec: ModelSpec, preprocess: SegmentationPreprocess,
                  batch_size: int = 1) -> None:
@@ -36,17 +35,27 @@ class SemanticSegmenter(Predictor):
         self.preprocess = preprocess
         self.batch_size = batch_size
 
-    @classmethod
-    def from_module(cls, runner: Runner, spec: ModelSpec, module: Any, artifacts: Any = None) -> "SemanticSegmenter":
-        yml, data = model_yml(spec, artifacts, "a segmentation model", "its pre-processing")
+    @staticmethod
+    def deploy_transforms(spec: ModelSpec, artifacts: Any, what: str, kind: str) -> tuple[str, list]:
+        """(the model's name, its ``Deploy.transforms``); ``what`` (a segmentation model, ...) and ``kind``
+        (semantic segmentation, ...) name it in the errors."""
+        yml, data = model_yml(spec, artifacts, what, "its pre-processing")
         deploy = data.get("Deploy")
         if not isinstance(deploy, dict):
-            raise ModelError(f"{yml} has no Deploy section (PaddleSeg's transforms); is model_dir a semantic "
-                             "segmentation model?")
-        name = (data.get("Global") or {}).get("model_name") or spec.name
+            raise ModelError(f"{yml} has no Deploy section (PaddleSeg's transforms); is model_dir {kind} model?")
+        return (data.get("Global") or {}).get("model_name") or spec.name, deploy.get("transforms") or []
+
+
+class SemanticSegmenter(DeployPredictor):
+    """``predict(images)`` → per image its ``[1, H, W]`` int32 label map at the image's size."""
+
+    stage = "seg"
+
+    @classmethod
+    def from_module(cls, runner: Runner, spec: ModelSpec, module: Any, artifacts: Any = None) -> "SemanticSegmenter":
+        name, transforms = cls.deploy_transforms(spec, artifacts, "a segmentation model", "a semantic segmentation")
         target = check_target_size(getattr(module, "target_size", None), "target_size")
-        preprocess = segmentation_preprocess(deploy.get("transforms") or [], name, target)
-        return cls(runner, spec, preprocess, module.batch_size)
+        return cls(runner, spec, segmentation_preprocess(transforms, name, target), module.batch_size)
 
     def predict(self, images: Sequence[np.ndarray], times: StageTimes = NULL_TIMES,
                 target_size: Any = None) -> list[np.ndarray]:
@@ -89,4 +98,4 @@ def _to_size(label_map: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.ascontiguousarray(label_map[None])
 
 
-__all__ = ["SemanticSegmenter"]
+__all__ = ["DeployPredictor", "SemanticSegmenter"]
