@@ -101,6 +101,35 @@ PostProcess:
 """
 
 
+def _export(model, specs: list, directory: Path, yml: str) -> Path:
+    """``model`` (eval mode) exported with ``paddle.jit.save`` as PaddleX's ``inference.json`` +
+    ``inference.pdiparams``, beside its ``inference.yml`` text."""
+    import paddle
+
+    model.eval()
+    directory.mkdir(parents=True, exist_ok=True)
+    paddle.jit.save(paddle.jit.to_static(model, input_spec=specs, full_graph=True), str(directory / "inference"))
+    (directory / "inference.yml").write_text(yml, encoding="utf-8")
+    for leftover in directory.glob("inference.pdiparams.info"):
+        leftover.unlink()
+    return directory
+
+
+def _colour_head(model, rng, box_outputs: int) -> None:
+    """The colour-blob detectors' weights: class scores from the cell's colour (red, green, blue, dark; a little
+    seeded noise on top) and a seeded box regression of ``box_outputs`` channels."""
+    weights = np.array([[2, -1, -1], [-1, 2, -1], [-1, -1, 2], [-1, -1, -1]], "float32")
+    weights += rng.normal(0, 0.3, weights.shape).astype("float32")
+    model.cls.weight.set_value(weights.reshape(len(DETECTOR_LABELS), 3, 1, 1))
+    model.cls.bias.set_value(np.array([-1.5, -1.5, -1.5, -2.0], "float32"))
+    model.reg.weight.set_value(rng.normal(0, 0.3, (box_outputs, 3, 3, 3)).astype("float32"))
+    model.reg.bias.set_value(np.zeros(box_outputs, "float32"))
+
+
+def _detector_labels(template: str) -> str:
+    return template.format(labels="\n".join(f"- {label}" for label in DETECTOR_LABELS))
+
+
 def write_stand_in_classifier(directory: Path = CLASSIFIER, seed: int = 2026, multilabel: bool = False) -> Path:
     """Build and export the stand-in classifier (deterministic for a seed; needs paddlepaddle).
 
@@ -132,17 +161,10 @@ def write_stand_in_classifier(directory: Path = CLASSIFIER, seed: int = 2026, mu
     model = TinyClassifier(len(LABELS))
     model.bn1._mean.set_value(rng.normal(0, 0.2, 8).astype("float32"))
     model.bn1._variance.set_value(rng.uniform(0.5, 2.0, 8).astype("float32"))
-    model.eval()
-    directory.mkdir(parents=True, exist_ok=True)
     # PaddleX's multi-label predictor skips the crop, so its model takes each image's resized size.
     spec = paddle.static.InputSpec([None, 3, None, None] if multilabel else [None, 3, 64, 64], "float32", name="x")
-    paddle.jit.save(paddle.jit.to_static(model, input_spec=[spec], full_graph=True), str(directory / "inference"))
     labels = "\n".join(f"    - {label}" for label in LABELS)
-    text = (MULTILABEL_YML if multilabel else CLASSIFIER_YML).format(labels=labels)
-    (directory / "inference.yml").write_text(text, encoding="utf-8")
-    for leftover in directory.glob("inference.pdiparams.info"):
-        leftover.unlink()
-    return directory
+    return _export(model, [spec], directory, (MULTILABEL_YML if multilabel else CLASSIFIER_YML).format(labels=labels))
 
 
 DETECTOR_YML = """mode: paddle
@@ -266,27 +288,13 @@ def write_stand_in_detector(directory: Path = DETECTOR, seed: int = 2026, dynami
             return self.nms(*self.boxes_and_scores(image, scale_factor, im_shape))
 
     model = DynamicDetector() if dynamic else FixedDetector()
-    # Class scores from colour (normalised RGB): red, green, blue, dark; a little seeded noise on top.
-    weights = np.array([[2, -1, -1], [-1, 2, -1], [-1, -1, 2], [-1, -1, -1]], "float32")
-    weights += rng.normal(0, 0.3, weights.shape).astype("float32")
-    model.cls.weight.set_value(weights.reshape(classes, 3, 1, 1))
-    model.cls.bias.set_value(np.array([-1.5, -1.5, -1.5, -2.0], "float32"))
-    model.reg.weight.set_value(rng.normal(0, 0.3, (4, 3, 3, 3)).astype("float32"))
-    model.reg.bias.set_value(np.zeros(4, "float32"))
-    model.eval()
-    directory.mkdir(parents=True, exist_ok=True)
+    _colour_head(model, rng, 4)
     image_spec = paddle.static.InputSpec([None, 3, None, None] if dynamic else [None, 3, size, size], "float32",
                                          name="image")
     scale_spec = paddle.static.InputSpec([None, 2], "float32", name="scale_factor")
     specs = ([paddle.static.InputSpec([None, 2], "float32", name="im_shape"), image_spec, scale_spec] if dynamic
              else [image_spec, scale_spec])
-    paddle.jit.save(paddle.jit.to_static(model, input_spec=specs, full_graph=True), str(directory / "inference"))
-    labels = "\n".join(f"- {label}" for label in DETECTOR_LABELS)
-    text = (DYNAMIC_DETECTOR_YML if dynamic else DETECTOR_YML).format(labels=labels)
-    (directory / "inference.yml").write_text(text, encoding="utf-8")
-    for leftover in directory.glob("inference.pdiparams.info"):
-        leftover.unlink()
-    return directory
+    return _export(model, specs, directory, _detector_labels(DYNAMIC_DETECTOR_YML if dynamic else DETECTOR_YML))
 
 
 ROTATED = DATA / "models" / "PP-YOLOE-R-L"
@@ -338,22 +346,10 @@ def write_stand_in_rotated(directory: Path = ROTATED, seed: int = 2026) -> Path:
             return out, count
 
     model = TinyRotated()
-    weights = np.array([[2, -1, -1], [-1, 2, -1], [-1, -1, 2], [-1, -1, -1]], "float32")
-    weights += rng.normal(0, 0.3, weights.shape).astype("float32")
-    model.cls.weight.set_value(weights.reshape(classes, 3, 1, 1))
-    model.cls.bias.set_value(np.array([-1.5, -1.5, -1.5, -2.0], "float32"))
-    model.reg.weight.set_value(rng.normal(0, 0.3, (3, 3, 3, 3)).astype("float32"))
-    model.reg.bias.set_value(np.zeros(3, "float32"))
-    model.eval()
-    directory.mkdir(parents=True, exist_ok=True)
+    _colour_head(model, rng, 3)
     specs = [paddle.static.InputSpec([None, 3, size, size], "float32", name="image"),
              paddle.static.InputSpec([None, 2], "float32", name="scale_factor")]
-    paddle.jit.save(paddle.jit.to_static(model, input_spec=specs, full_graph=True), str(directory / "inference"))
-    labels = "\n".join(f"- {label}" for label in DETECTOR_LABELS)
-    (directory / "inference.yml").write_text(ROTATED_YML.format(labels=labels), encoding="utf-8")
-    for leftover in directory.glob("inference.pdiparams.info"):
-        leftover.unlink()
-    return directory
+    return _export(model, specs, directory, _detector_labels(ROTATED_YML))
 
 
 INSTANCE = DATA / "models" / "Mask-RT-DETR-S"
@@ -405,23 +401,11 @@ def write_stand_in_instance_segmenter(directory: Path = INSTANCE, seed: int = 20
             return rows, count, paddle.cast(inside & (per_box > 0.5), "int32")
 
     model = TinyInstance()
-    weights = np.array([[2, -1, -1], [-1, 2, -1], [-1, -1, 2], [-1, -1, -1]], "float32")
-    weights += rng.normal(0, 0.3, weights.shape).astype("float32")
-    model.cls.weight.set_value(weights.reshape(classes, 3, 1, 1))
-    model.cls.bias.set_value(np.array([-1.5, -1.5, -1.5, -2.0], "float32"))
-    model.reg.weight.set_value(rng.normal(0, 0.3, (4, 3, 3, 3)).astype("float32"))
-    model.reg.bias.set_value(np.zeros(4, "float32"))
-    model.eval()
-    directory.mkdir(parents=True, exist_ok=True)
+    _colour_head(model, rng, 4)
     specs = [paddle.static.InputSpec([None, 2], "float32", name="im_shape"),
              paddle.static.InputSpec([None, 3, size, size], "float32", name="image"),
              paddle.static.InputSpec([None, 2], "float32", name="scale_factor")]
-    paddle.jit.save(paddle.jit.to_static(model, input_spec=specs, full_graph=True), str(directory / "inference"))
-    labels = "\n".join(f"- {label}" for label in DETECTOR_LABELS)
-    (directory / "inference.yml").write_text(INSTANCE_YML.format(labels=labels), encoding="utf-8")
-    for leftover in directory.glob("inference.pdiparams.info"):
-        leftover.unlink()
-    return directory
+    return _export(model, specs, directory, _detector_labels(INSTANCE_YML))
 
 
 def sod_copy(source: Path, target: Path, name: str = "PP-YOLOE_plus_SOD-L") -> Path:
@@ -511,15 +495,8 @@ def write_stand_in_segmenter(directory: Path = SEGMENTER, seed: int = 2026, outp
     smooth += rng.normal(0, 0.02, smooth.shape).astype("float32")
     model.smooth.weight.set_value(smooth)
     model.smooth.bias.set_value(np.zeros(SEGMENTER_CLASSES, "float32"))
-    model.eval()
-    directory.mkdir(parents=True, exist_ok=True)
     spec = paddle.static.InputSpec([None, 3, None, None], "float32", name="x")
-    paddle.jit.save(paddle.jit.to_static(model, input_spec=[spec], full_graph=True), str(directory / "inference"))
-    (directory / "inference.yml").write_text(SEGMENTER_YML.format(output_op=output_op, name=name),
-                                             encoding="utf-8")
-    for leftover in directory.glob("inference.pdiparams.info"):
-        leftover.unlink()
-    return directory
+    return _export(model, [spec], directory, SEGMENTER_YML.format(output_op=output_op, name=name))
 
 
 ANOMALY = DATA / "models" / "STFPM"
@@ -580,14 +557,8 @@ def write_stand_in_anomaly(directory: Path = ANOMALY, seed: int = 2026) -> Path:
     model.smooth.weight.set_value((np.full((1, 3, 3, 3), 1.0 / 9, "float32")
                                    + rng.normal(0, 0.01, (1, 3, 3, 3)).astype("float32")))
     model.smooth.bias.set_value(np.zeros(1, "float32"))
-    model.eval()
-    directory.mkdir(parents=True, exist_ok=True)
     spec = paddle.static.InputSpec([None, 3, 128, 128], "float32", name="x")
-    paddle.jit.save(paddle.jit.to_static(model, input_spec=[spec], full_graph=True), str(directory / "inference"))
-    (directory / "inference.yml").write_text(ANOMALY_YML, encoding="utf-8")
-    for leftover in directory.glob("inference.pdiparams.info"):
-        leftover.unlink()
-    return directory
+    return _export(model, [spec], directory, ANOMALY_YML)
 
 
 def textline_classifier_dir(target: Path) -> Path:
