@@ -39,12 +39,9 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
-os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
-_CACHE = tempfile.TemporaryDirectory()
-os.environ["PADDLE_PDX_CACHE_HOME"] = _CACHE.name
+from paddlex_recording import ERRORS, guarded, model_name  # noqa: E402  (sets PaddleX up first)
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
@@ -79,7 +76,6 @@ LAYOUT_CASES = {
 }
 CASE_IMAGES = ["images/line.png", "images/scene.png", "images/shapes.png"]  # the cases past "default"
 IMG_SIZES = {"fixed": [256, 256], "dynamic": [224, 320]}
-ERRORS = []
 
 
 def to_plain(value):
@@ -98,20 +94,6 @@ def to_plain(value):
 
 def res(result):
     return to_plain(result.json["res"])
-
-
-def guarded(section, fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except Exception as e:  # recorded, not raised
-        ERRORS.append({"section": section, "type": type(e).__name__, "message": str(e)[:2000],
-                       "traceback": traceback.format_exc()[-3000:]})
-        return None
-
-
-def model_name(model_dir):
-    with open(Path(model_dir) / "inference.yml", encoding="utf-8") as f:
-        return yaml.safe_load(f)["Global"]["model_name"]
 
 
 def main():

@@ -31,12 +31,9 @@ import json
 import os
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
-os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
-_CACHE = tempfile.TemporaryDirectory()
-os.environ["PADDLE_PDX_CACHE_HOME"] = _CACHE.name
+from paddlex_recording import ERRORS, guarded  # noqa: E402  (sets PaddleX up first)
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
@@ -49,16 +46,6 @@ from vision_models import ANOMALY, SEGMENTER, write_stand_in_segmenter  # noqa: 
 CASES = {"default": {}, "target_size=-1": {"target_size": -1}, "target_size=200": {"target_size": 200},
          "target_size=[256,160]": {"target_size": [256, 160]}}
 CREATED_TARGET = [320, 224]
-ERRORS = []
-
-
-def guarded(section, fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except Exception as e:  # recorded, not raised
-        ERRORS.append({"section": section, "type": type(e).__name__, "message": str(e)[:2000],
-                       "traceback": traceback.format_exc()[-3000:]})
-        return None
 
 
 def main():

@@ -43,12 +43,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
-os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
-_CACHE = tempfile.TemporaryDirectory()
-os.environ["PADDLE_PDX_CACHE_HOME"] = _CACHE.name
+from paddlex_recording import ERRORS, guarded, model_name  # noqa: E402  (sets PaddleX up first)
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
@@ -57,27 +54,11 @@ SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
 DATA = ROOT / "tests" / "data"
 STANDIN = DATA / "models" / "PP-LCNet_x0_5"
-ERRORS = []
-
-
-def model_name(model_dir):
-    with open(Path(model_dir) / "inference.yml", encoding="utf-8") as f:
-        return yaml.safe_load(f)["Global"]["model_name"]
 
 
 def res(result):
     """``result.json["res"]``, unchanged (inputs are given relative to tests/data)."""
     return result.json["res"]
-
-
-def guarded(section, fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except Exception as e:  # recorded, not raised
-        ERRORS.append({"section": section, "type": type(e).__name__,
-                       "message": str(e)[:2000],
-                       "traceback": traceback.format_exc()[-3000:]})
-        return None
 
 
 def run_module(model, images, topks):
