@@ -41,6 +41,8 @@ _PACKAGES: dict[str, tuple[str, str]] = {
     "cuda": ("cuda.bindings.runtime", f"{INSTALL_GPU} (cuda-python)"),
     "cv2": ("cv2", "pip install opencv-python-headless"),
     "pypdfium2": ("pypdfium2", "pip install pypdfium2"),
+    "pandas": ("pandas", f"{install_command('ts')} (the time-series pipelines)"),
+    "matplotlib": ("matplotlib", f"{install_command('ts')} (the time-series pictures)"),
 }
 
 
@@ -121,6 +123,22 @@ def import_cuda_runtime() -> ModuleType:
 
 def import_cv2() -> ModuleType:
     return _import("cv2")
+
+
+def import_pandas() -> ModuleType:
+    return _import("pandas")
+
+
+def import_matplotlib_pyplot() -> ModuleType:
+    """matplotlib's pyplot with the file-only Agg backend (no display is opened)."""
+    matplotlib = _import("matplotlib")
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    # Its INFO line for every plot of dates given as text ("Using categorical units ...") is noise here.
+    logging.getLogger("matplotlib.category").setLevel(logging.WARNING)
+
+    return plt
 
 
 def import_pypdfium2() -> ModuleType:

@@ -129,8 +129,13 @@ class Runner(abc.ABC):
     @property
     def image_input_name(self) -> str:
         """The input that takes the image batch: ``image`` in PaddleX's detectors (whose first input may be
-        ``im_shape``), else the first."""
-        return "image" if "image" in self.input_names else self.input_names[0]
+        ``im_shape``), a time-series model's first input in PaddleX's (sorted) order, else the first."""
+        if "image" in self.input_names:
+            return "image"
+        rules = getattr(getattr(self.model, "spec", None), "inputs", ())
+        if len(rules) > 1 and {rule.name for rule in rules} == set(self.input_names):
+            return rules[0].name
+        return self.input_names[0]
 
     def probe_feed(self, array: np.ndarray) -> dict[str, np.ndarray]:
         """The feed for an image batch ``array`` (N×C×H×W) as the model's first input; PaddleX's exported
@@ -146,10 +151,22 @@ class Runner(abc.ABC):
                 feed[name] = np.tile(np.array([[height, width]], np.float32), (batch, 1))
             elif name == "scale_factor":
                 feed[name] = np.ones((batch, 2), np.float32)
+            elif (rule := self._input_rule(name)) is not None:
+                # A time-series model's other inputs (known covariates, a padding mask): seeded values of the
+                # shape its inference.yml declares; a mask is all ones (a full-length series).
+                shape = (batch, *rule.typical_shapes[0][1:])
+                feed[name] = (np.ones(shape, np.float32) if "mask" in name else
+                              np.random.default_rng(len(name)).standard_normal(shape).astype(np.float32))
             else:
                 raise BackendError(f"{self.model.name} has an input {name!r} besides the image {image!r}; "
-                                   "hpi knows PaddleX's detection inputs im_shape and scale_factor only.")
+                                   "hpi knows PaddleX's detection inputs im_shape and scale_factor, and the "
+                                   "inputs a time-series model's inference.yml declares.")
         return feed
+
+    def _input_rule(self, name: str):
+        """The model's input rule named ``name`` (from its facts), if it has one."""
+        spec = getattr(self.model, "spec", None)
+        return next((rule for rule in getattr(spec, "inputs", ()) if rule.name == name), None)
 
     def infer_one(self, array: np.ndarray) -> np.ndarray:
         """Convenience for models of one image input (and PaddleX's detection companions): the first output."""

@@ -84,7 +84,6 @@ def main(argv: list[str]) -> int:
 
 
 def _run(args, pipeline_cls) -> int:
-    from ..inputs import expand_inputs
     from ..pipelines import create_pipeline
     from ..pipelines.params import HPI_PARAMS
 
@@ -94,7 +93,7 @@ def _run(args, pipeline_cls) -> int:
         if value is not None:
             (call if param.call else init)[param.name] = value
     inputs = args.input if len(args.input) > 1 else args.input[0]
-    entries, is_batch = expand_inputs(inputs)
+    entries, is_batch = pipeline_cls.expand(inputs)  # images and PDFs, or CSV series
     with create_pipeline(args.pipeline, device=args.device, **init) as pipeline:
         # The summary below lists each failure once; the pipeline's per-input warning would repeat it.
         logging.getLogger("hpi.pipelines.base").setLevel(logging.ERROR)
@@ -137,8 +136,8 @@ def _consume(args, results, entries: list) -> int:
             try:
                 result.save_to_json(args.save_path)
                 result.save_to_img(args.save_path)
-                # PaddleX's CLI saves every format a result has (save_all): tables as HTML/Excel, Markdown.
-                for extra in ("save_to_html", "save_to_xlsx", "save_to_markdown"):
+                # PaddleX's CLI saves every format a result has (save_all): tables as HTML/Excel, Markdown, series as CSV.
+                for extra in ("save_to_html", "save_to_xlsx", "save_to_markdown", "save_to_csv"):
                     save = getattr(result, extra, None)
                     if save is not None:
                         save(args.save_path)

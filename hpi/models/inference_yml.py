@@ -77,7 +77,8 @@ def model_name(path: Path) -> str | None:
 
 
 def read_facts(path: Path) -> dict[str, Any]:
-    """The facts of one inference.yml: ``mean``, ``std``, ``scale``, ``postprocess`` (partial), ``characters``."""
+    """The facts of one inference.yml: ``mean``, ``std``, ``scale``, ``postprocess`` (partial), ``characters``,
+    ``inputs`` (a time-series model's ``input_data``)."""
     data = read_yaml(path)
     facts: dict[str, Any] = {}
     post: dict[str, Any] = {}
@@ -116,9 +117,33 @@ def read_facts(path: Path) -> dict[str, Any]:
     if labels:
         facts["labels"] = tuple(str(label) for label in labels)
     _detection_facts(data, facts, post)
+    inputs = series_inputs(data, path)
+    if inputs:
+        facts["inputs"] = inputs
     if post:
         facts["postprocess"] = post
     return facts
+
+
+def series_inputs(data: dict, path: Path) -> tuple:
+    """A time-series model's inputs (PaddleTS's exporter writes ``input_data: {name: [null, length, width]}``) as
+    input rules, in the order PaddleX feeds them (sorted names), with batch 1 as the typical shape."""
+    from .registry import InputRule
+
+    input_data = data.get("input_data")
+    if not isinstance(input_data, dict) or not input_data:
+        return ()
+    rules = []
+    for name in sorted(input_data):
+        dims = input_data[name]
+        if (not isinstance(dims, (list, tuple)) or len(dims) < 2
+                or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims[1:])):
+            raise ModelError(f"{path}: input_data.{name} is {dims!r}; PaddleTS writes [null, length, width] with "
+                             "positive whole numbers.")
+        shape = (1, *(int(d) for d in dims[1:]))
+        rules.append(InputRule(str(name), (None, *shape[1:]), typical_shapes=(shape,), min_shape=shape,
+                               opt_shape=shape, max_shape=(64, *shape[1:])))
+    return tuple(rules)
 
 
 # Top-level keys of a PaddleX detection inference.yml kept as ModelSpec.postprocess entries (layout models).
@@ -167,7 +192,7 @@ def check_preprocess_ops(path: Path, known: tuple[str, ...], task: str) -> None:
 
 def apply_facts(spec: ModelSpec, facts: dict[str, Any]) -> ModelSpec:
     """``spec`` with what the inference.yml says (characters stay in the facts: the recognizer reads them)."""
-    changes: dict[str, Any] = {k: facts[k] for k in ("mean", "std", "scale", "labels") if k in facts}
+    changes: dict[str, Any] = {k: facts[k] for k in ("mean", "std", "scale", "labels", "inputs") if k in facts}
     if "postprocess" in facts:
         changes["postprocess"] = {**spec.postprocess, **facts["postprocess"]}
         size = facts["postprocess"].get("target_size")
@@ -197,7 +222,7 @@ def onnx_characters(path: Path) -> list[str] | None:
 
 def describe_facts(facts: dict[str, Any]) -> str:
     """A short list of what came from the file, for the log line."""
-    parts = [key for key in ("mean", "std", "scale", "labels") if key in facts]
+    parts = [key for key in ("mean", "std", "scale", "labels", "inputs") if key in facts]
     parts += sorted(facts.get("postprocess", {}))
     if "characters" in facts:
         parts.append(f"character_dict ({len(facts['characters'])} characters)")

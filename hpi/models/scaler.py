@@ -8,7 +8,9 @@ what a fitted scikit-learn ``StandardScaler`` or ``MinMaxScaler`` holds, as jobl
   record of its fitted attributes, so scikit-learn is not imported;
 - numpy arrays and scalars of plain (non-object) dtypes: joblib's ``NumpyArrayWrapper`` (the array's bytes
   follow the pickle stream), numpy's own pickle form (``_reconstruct`` + ``ndarray`` + state) and
-  ``numpy.dtype``;
+  ``numpy.dtype``; and object arrays holding text only (``feature_names_in_``, the column names of a scaler
+  fitted on a DataFrame, as PaddleX's training fits it), whose nested pickle joblib writes is read by the same
+  rules;
 - plain containers, numbers, strings and booleans.
 
 Any other global (``os.system``, ``builtins.eval``, a class of another library) is refused before anything runs,
@@ -124,18 +126,31 @@ class _ArrayWrapper:
         self.state = state
 
 
-def _checked_dtype(value: Any, where: str) -> np.dtype:
+def _checked_dtype(value: Any, where: str, names: bool = False) -> np.dtype:
+    """A dtype of numbers; with ``names`` also the object dtype, whose array is then checked to hold text only
+    (``feature_names_in_``: a scaler fitted on a DataFrame keeps its column names that way)."""
     dtype = np.dtype(value)
-    if dtype.hasobject:
-        raise ModelError(f"{where}: an array of Python objects; a fitted scaler holds numbers only.")
+    if dtype.hasobject and not (names and dtype == np.dtype(object)):
+        raise ModelError(f"{where}: an array of Python objects; a fitted scaler holds numbers (and column names) "
+                         "only.")
     return dtype
+
+
+def _names_array(items: Any, shape: Any, where: str) -> np.ndarray:
+    """An object array's items (already read by the restricted unpickler), accepted when they are all text."""
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ModelError(f"{where}: an array of Python objects other than column names; a fitted scaler holds "
+                         "numbers and column names only.")
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array.reshape(shape)
 
 
 def _safe_dtype(*args: Any) -> np.dtype:
     # numpy.dtype as pickle calls it: dtype(str, align, copy); then BUILD sets its byte order.
     if not args or not isinstance(args[0], str):
         raise ModelError("a numpy dtype in the scaler file is not given by name.")
-    return _checked_dtype(args[0], "scaler file")
+    return _checked_dtype(args[0], "scaler file", names=True)
 
 
 def _safe_scalar(dtype: Any, data: Any = None) -> Any:
@@ -178,10 +193,15 @@ class _ScalerUnpickler(pickle._Unpickler):  # the pure-Python unpickler: its BUI
         state = stack.pop()
         target = stack[-1]
         if isinstance(target, np.ndarray):  # numpy's own array pickle: (version, shape, dtype, fortran, bytes)
-            if not isinstance(state, tuple) or len(state) != 5 or not isinstance(state[4], (bytes, bytearray)):
+            if not isinstance(state, tuple) or len(state) != 5:
                 raise ModelError(f"{self.where}: a numpy array with a state hpi does not read.")
             _, shape, dtype, fortran, data = state
-            dtype = _checked_dtype(dtype, self.where)
+            dtype = _checked_dtype(dtype, self.where, names=True)
+            if dtype.hasobject:  # column names: their items are in the (restricted) stream itself
+                stack[-1] = _names_array(data, shape, self.where)
+                return
+            if not isinstance(data, (bytes, bytearray)):
+                raise ModelError(f"{self.where}: a numpy array with a state hpi does not read.")
             array = np.frombuffer(bytes(data), dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
             stack[-1] = array
             return
@@ -200,8 +220,13 @@ class _ScalerUnpickler(pickle._Unpickler):  # the pure-Python unpickler: its BUI
 
     def _read_array(self, state: dict) -> np.ndarray:
         """joblib's NumpyArrayWrapper.read_array: alignment padding, then the raw bytes."""
-        dtype = _checked_dtype(state.get("dtype"), self.where)
+        dtype = _checked_dtype(state.get("dtype"), self.where, names=True)
         shape = tuple(int(v) for v in state.get("shape", ()))
+        if dtype.hasobject:  # joblib pickles an object array as a pickle of its own: read by these rules too
+            array = _ScalerUnpickler(self.file_handle, self.where).load()
+            if not isinstance(array, np.ndarray) or not array.dtype.hasobject or array.shape != shape:
+                raise ModelError(f"{self.where}: an array of Python objects hpi does not read.")
+            return array
         count = int(np.prod(shape, dtype=np.int64)) if shape else 1
         if state.get("numpy_array_alignment_bytes") is not None:
             padding = self.file_handle.read(1)

@@ -66,6 +66,12 @@ PIPELINES: dict[str, PipelineInfo] = {
                      "a class id per pixel (PaddleX's segmentation models: PP-LiteSeg, SegFormer, ...)"),
         PipelineInfo("anomaly_detection", "semantic_segmentation", "AnomalyDetectionPipeline",
                      "a defect mask per image (PaddleX's STFPM: score map, threshold, opening)"),
+        PipelineInfo("ts_forecast", "time_series", "TSForecastPipeline",
+                     "the next steps of each time series (CSV, DataFrame; PaddleX's DLinear, PatchTST, TiDE, ...)"),
+        PipelineInfo("ts_anomaly_detection", "time_series", "TSAnomalyDetectionPipeline",
+                     "a 0/1 anomaly label per time step (PaddleX's DLinear_ad, PatchTST_ad, ...)"),
+        PipelineInfo("ts_classification", "time_series", "TSClassificationPipeline",
+                     "a class per time series (PaddleX's TimesNet_cls)"),
     )
 }
 

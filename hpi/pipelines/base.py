@@ -22,7 +22,7 @@ from ..backends.select import choose_runner
 from ..config import ConfigBase, HPIConfig, get_path, section
 from ..device import Device, parse_device
 from ..errors import ConfigError, HPIError, ModelError, ModelUnavailableError
-from ..inputs import InputItem, iter_items
+from ..inputs import InputItem, expand_inputs, iter_items
 from ..models import catalog, inference_yml
 from ..models.registry import MODELS, ModelSpec, directory_spec
 from ..models.store import official_model_dir
@@ -224,8 +224,16 @@ class Pipeline:
         overrides it); by default :meth:`predict_item` for each."""
         return [self.predict_item(item, call) for item in items]
 
+    # ``input`` → (its entries: paths, URLs, arrays, InputErrors; whether it is a batch), as the CLI lists them.
+    expand = staticmethod(expand_inputs)
+
+    def read_inputs(self, input: Any) -> tuple[Iterator, bool]:
+        """The items of ``input`` (decoded lazily; an unreadable one carries its error) and whether it is a
+        batch: images and PDF pages (:func:`hpi.inputs.iter_items`); the time-series pipelines read series."""
+        return iter_items(input)
+
     def _items(self, input: Any, on_error: str | None, call: Any) -> Iterator:
-        items, is_batch = iter_items(input)
+        items, is_batch = self.read_inputs(input)
         mode = on_error or ("report" if is_batch else "raise")
         size = self.batch_size()
         pending: list[InputItem] = []

@@ -29,15 +29,18 @@ from ..predictors.table_structure import TableStructureRecognizer
 from ..predictors.text_detection import TextDetector
 from ..predictors.text_recognition import TextRecognizer
 from ..predictors.textline_orientation import TextlineClassifier
+from ..predictors.time_series import TSAnomalyDetector, TSClassifier, TSForecaster
 from ..results.layout import InstanceSegResult, LayoutDetectionResult
 from ..results.modules import (
     DocTrResult, SegResult, TableStructureResult, TextDetResult, TextRecResult, TopkResult,
 )
+from ..results.time_series import TSAnomalyResult, TSClassificationResult, TSForecastResult
 from .modules import (
     AnomalyDetectionConfig, DocOrientationClassifyConfig, DocUnwarpingConfig, ImageClassificationConfig, ImageMultiLabelClassificationConfig,
     LayoutDetectionConfig, ModuleConfig,
     InstanceSegmentationConfig, ObjectDetectionConfig, RotatedObjectDetectionConfig, SealTextDetectionConfig, SemanticSegmentationConfig, SmallObjectDetectionConfig,
     TableStructureRecognitionConfig, TextDetectionConfig, TextLineOrientationConfig, TextRecognitionConfig,
+    TSAnomalyDetectionConfig, TSClassificationConfig, TSForecastConfig,
 )
 
 
@@ -100,6 +103,9 @@ MODULE_TASKS: dict[str, ModuleTask] = {
         ModuleTask(SemanticSegmentationConfig, "SemanticSegmentation", SemanticSegmenter, SegResult,
                    ("target_size",)),
         ModuleTask(AnomalyDetectionConfig, "AnomalyDetection", AnomalyDetector, SegResult),
+        ModuleTask(TSForecastConfig, "TSForecast", TSForecaster, TSForecastResult),
+        ModuleTask(TSAnomalyDetectionConfig, "TSAnomalyDetection", TSAnomalyDetector, TSAnomalyResult),
+        ModuleTask(TSClassificationConfig, "TSClassification", TSClassifier, TSClassificationResult),
     )
 }
 

@@ -307,6 +307,40 @@ class AnomalyDetectionConfig(ModuleConfig):
 
 
 @dataclass(frozen=True)
+class TSForecastConfig(ModuleConfig):
+    """Time-series forecasting (PaddleX's ``ts_forecast`` module): the steps after a series. The model's own
+    ``inference.yml`` gives its columns, lengths and frequency; its ``scaler.pkl`` the scaling."""
+
+    TASK = "ts_forecast"
+
+    module_name: str = "ts_forecast"
+    model_name: str = "DLinear"
+    batch_size: int = setting(1, positive=True, help="series per model call")
+
+
+@dataclass(frozen=True)
+class TSAnomalyDetectionConfig(ModuleConfig):
+    """Time-series anomaly detection (PaddleX's ``ts_anomaly_detection`` module): a 0/1 label per step."""
+
+    TASK = "ts_anomaly_detection"
+
+    module_name: str = "ts_anomaly_detection"
+    model_name: str = "DLinear_ad"
+    batch_size: int = setting(1, positive=True, help="series per model call")
+
+
+@dataclass(frozen=True)
+class TSClassificationConfig(ModuleConfig):
+    """Time-series classification (PaddleX's ``ts_classification`` module): a class per series."""
+
+    TASK = "ts_classification"
+
+    module_name: str = "ts_classification"
+    model_name: str = "TimesNet_cls"
+    batch_size: int = setting(1, positive=True, help="series per model call")
+
+
+@dataclass(frozen=True)
 class TableStructureRecognitionConfig(ModuleConfig):
     """Table structure: SLANet_plus (PaddleX's default; hpi's ONNX export repaired) or SLANet."""
 
@@ -323,4 +357,5 @@ __all__ = [
     "DocOrientationClassifyConfig", "DocUnwarpingConfig", "ModuleConfig", "SealTextDetectionConfig",
     "TextDetectionConfig",
     "TableStructureRecognitionConfig", "TextLineOrientationConfig", "TextRecognitionConfig",
+    "TSAnomalyDetectionConfig", "TSClassificationConfig", "TSForecastConfig",
 ]

@@ -22,6 +22,7 @@ from ..inputs import InputItem
 from ..models import catalog, inference_yml
 from ..models.registry import MODELS
 from ..models.tasks import task_for_model
+from ..timeseries.series import TASKS as SERIES_TASKS
 from ..timing import StageTimes
 from .base import ModelSlot, Pipeline, PipelineConfig
 from .module_tasks import MODULE_TASKS, ModuleTask
@@ -52,10 +53,15 @@ class ModulePipeline(Pipeline):
             "pipeline_name": name, "module": submodule(row.key, row.config),
             "__module__": __name__, "__doc__": f"{row.config.__name__} alone (create_model).",
         }))
-        return type(f"{row.config.__name__.removesuffix('Config')}Model", (cls,), {
+        bases: tuple[type, ...] = (cls,)
+        if task in SERIES_TASKS:  # series in, not images: the time-series pipelines' reading and batching
+            from .time_series.pipeline import SeriesPipeline
+
+            bases = (SeriesPipeline, cls)
+        return type(f"{row.config.__name__.removesuffix('Config')}Model", bases, {
             "__module__": __name__, "row": row, "name": name, "config_class": config,
             "params": tuple(Param(p, ("SubModules", row.key, p), call=True) for p in row.params),
-            "models": {"module": ModelSlot("module", row.predictor)},
+            "models": {"module": ModelSlot("module", row.predictor)}, "result_class": row.result,
         })
 
     def predict(self, input: Any, batch_size: int = 1, on_error: str | None = None, **params):
@@ -113,8 +119,10 @@ def create_model(model_name: str | None = None, model_dir: str | Path | None = N
     """
     task, name = task_of(model_name, model_dir)
     cls = ModulePipeline.for_task(task)
-    kwargs.pop("batch_size", None)  # PaddleX's create_model takes it; hpi runs one image per model call here
+    batch_size = kwargs.pop("batch_size", None)  # PaddleX's create_model takes it; one image per model call here
     module = {"model_name": name, "model_dir": str(model_dir) if model_dir is not None else None}
+    if task in SERIES_TASKS and batch_size is not None:  # series per model call
+        module["batch_size"] = batch_size
     data = cls.apply_overrides({"pipeline_name": cls.name, "SubModules": {cls.row.key: module}}, kwargs)
     model = cls(cls.config_class.from_dict(data, f"create_model({name!r})"), device=device)
     model.explicit = frozenset(k for k, v in kwargs.items() if v is not None)

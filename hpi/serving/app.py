@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from ..errors import ConfigError, HPIError
+from ..errors import ConfigError, HPIError, InputError
 from ..pipelines.params import resolve_call
 from .apps import prune_result, request_fields, request_model, serving_app
 from .batching import BatchingRunner, PadRule, RequestTimeout, check_deadline, request_deadline
@@ -267,10 +267,16 @@ class Service:
                 check_deadline()  # it may have waited past its deadline for this thread
                 data = file_bytes(file, allow_url=settings.allow_url, max_bytes=settings.max_body_bytes,
                                   url_timeout_s=settings.url_timeout_s)
-                images, data_info = decode_file(data, kind, max_pixels=settings.max_pixels,
-                                                max_pages=1 if self.protocol.one_image else settings.max_pdf_pages)
+                if self.protocol.decode is not None:  # not images: a time series' CSV
+                    images, data_info = self.protocol.decode(data, settings)
+                else:
+                    images, data_info = decode_file(data, kind, max_pixels=settings.max_pixels,
+                                                    max_pages=1 if self.protocol.one_image else settings.max_pdf_pages)
                 check_deadline()
-                results = list(self.pipeline.predict(images, on_error="raise", **kwargs))
+                try:
+                    results = list(self.pipeline.predict(images, on_error="raise", **kwargs))
+                except InputError as exc:  # what the request sent cannot be used (a series' column, ...)
+                    raise FileError(422, f"Invalid input file: {exc}") from None
                 encode = partial(_encode, max_size=settings.max_output_image_size)
                 entries = [self.app_spec.entry(result, image, visualize, encode)
                            for result, image in zip(results, images)]

@@ -146,6 +146,21 @@ def _instances_entry(result: Any, image: np.ndarray, visualize: bool, encode: En
     return {"instances": instances, "image": encode(result.img["res"]) if visualize else None}
 
 
+def _series_csv_entry(result: Any, frame: Any, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's /time-series-forecasting and /time-series-anomaly-detection result: csv (the result DataFrame
+    # with its index, base64), image (or null) (serving/schemas/ts_forecast.py, ts_anomaly_detection.py).
+    import base64
+
+    return {"csv": base64.b64encode(result.frame.to_csv().encode("utf-8")).decode("ascii"),
+            "image": encode(result.img["res"]) if visualize else None}
+
+
+def _series_class_entry(result: Any, frame: Any, visualize: bool, encode: Encoder) -> dict:
+    # PaddleX's /time-series-classification result: label (the class id as text), score, image (or null).
+    return {"label": str(result.class_id), "score": float(result.score),
+            "image": encode(result.img["res"]) if visualize else None}
+
+
 @dataclass(frozen=True)
 class Protocol:
     """How a family of PaddleX's endpoints takes its input and lays out its result.
@@ -161,6 +176,8 @@ class Protocol:
     source: Callable[[Any], tuple[str, str]]
     result: Callable[["ServingApp", list[dict], dict], dict]
     one_image: bool = False
+    # (bytes, settings) → (the pipeline's inputs, dataInfo); None: images and PDF pages (serving/files.py).
+    decode: Callable[[bytes, Any], tuple[list, Any]] | None = None
 
 
 def _document_source(request: Any) -> tuple[str, str]:
@@ -181,6 +198,27 @@ DOCUMENT = Protocol(
 IMAGE = Protocol(
     "image", (("image", (str, ...)),), lambda request: (request.image, "IMAGE"),
     lambda app, entries, data_info: entries[0], one_image=True,
+)
+
+
+
+
+def _decode_csv(data: bytes, settings: Any) -> tuple[list, None]:
+    from ..errors import InputError
+    from ..timeseries.series import read_csv_bytes
+    from .files import FileError
+
+    try:
+        return [read_csv_bytes(data, "the csv", max_rows=settings.max_csv_rows)], None
+    except InputError as exc:
+        raise FileError(422, f"Invalid input file: {exc}") from None
+
+
+# PaddleX's time-series pipelines: ``csv`` (base64 or URL) → the one result's fields at the top of ``result``
+# (``csv`` or ``label``/``score``, ``image``), no dataInfo (paddlex/inference/serving/schemas/ts_*.py).
+TIME_SERIES = Protocol(
+    "time_series", (("csv", (str, ...)),), lambda request: (request.csv, "CSV"),
+    lambda app, entries, data_info: entries[0], one_image=True, decode=_decode_csv,
 )
 
 
@@ -213,6 +251,9 @@ SERVING_APPS: dict[str, ServingApp] = {
         ServingApp("semantic_segmentation", "/semantic-segmentation", "", _label_map_entry, IMAGE),
         ServingApp("instance_segmentation", "/instance-segmentation", "", _instances_entry, IMAGE),
         ServingApp("anomaly_detection", "/image-anomaly-detection", "", _label_map_entry, IMAGE),
+        ServingApp("ts_forecast", "/time-series-forecasting", "", _series_csv_entry, TIME_SERIES),
+        ServingApp("ts_anomaly_detection", "/time-series-anomaly-detection", "", _series_csv_entry, TIME_SERIES),
+        ServingApp("ts_classification", "/time-series-classification", "", _series_class_entry, TIME_SERIES),
     )
 }
 
@@ -273,5 +314,5 @@ def request_model(pipeline_cls: type, protocol: Protocol = DOCUMENT):
     return create_model(f"{name}InferRequest", __config__=ConfigDict(extra="ignore"), **fields)
 
 
-__all__ = ["COMMON_FIELDS", "DOCUMENT", "IMAGE", "Protocol", "SERVING_APPS", "ServingApp", "prune_result",
+__all__ = ["COMMON_FIELDS", "DOCUMENT", "IMAGE", "TIME_SERIES", "Protocol", "SERVING_APPS", "ServingApp", "prune_result",
            "request_fields", "request_model", "serving_app"]

@@ -36,6 +36,7 @@ class ServingSettings:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES  # pages beyond are not rendered (PaddleX's rule)
     max_output_image_size: tuple[int, int] = DEFAULT_MAX_OUTPUT_IMAGE_SIZE
+    max_csv_rows: int = 1_000_000  # rows of a time-series request's CSV (more is a 422)
     concurrency: int = 8
     max_queue: int = 32
     timeout_s: float = 60.0
@@ -52,7 +53,7 @@ class ServingSettings:
     graceful_shutdown_s: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_pixels", "max_pdf_pages", "concurrency", "max_batch_size"):
+        for name in ("max_body_bytes", "max_pixels", "max_pdf_pages", "max_csv_rows", "concurrency", "max_batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"Serving setting {name} is {getattr(self, name)!r}; it must be at least 1.")
         for name in ("max_queue", "max_pad_columns"):
