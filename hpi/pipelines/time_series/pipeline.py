@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Iterator
 
 from ...predictors.time_series import TSAnomalyDetector, TSClassifier, TSForecaster
 from ...results.time_series import TSAnomalyResult, TSClassificationResult, TSForecastResult, TSResult
-from ...timeseries.series import SeriesItem, expand_series, iter_series, split_groups
+from ...timeseries.series import SeriesItem, expand_series, iter_series, split_groups, value_columns
 from ...timing import StageTimes
 from ..base import ModelSlot, Pipeline
 from ..params import Param
@@ -44,9 +44,8 @@ class SeriesPipeline(Pipeline):
         times = StageTimes()
         frames = predictor.predict(items, times)
         timings = times.as_ms()
-        columns = predictor.model.value_cols or ()
         return [self.result_class(frame, item.frame, item.input_path, item.stem, item.page_index,
-                                  columns=columns, timings_ms=dict(timings))
+                                  columns=value_columns(item, predictor.model), timings_ms=dict(timings))
                 for item, frame in zip(items, frames)]
 
 
