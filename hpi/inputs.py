@@ -66,13 +66,20 @@ class InputItem:
 
     @property
     def stem(self) -> str:
-        if self.input_path is None:
-            base = f"image_{self.index}"
-        elif is_url(self.input_path):
-            base = url_stem(self.input_path)
-        else:
-            base = Path(self.input_path).stem or Path(self.input_path).name or "input"
-        return base if self.page_index is None else f"{base}_{self.page_index}"
+        return input_stem(self.input_path, self.page_index, f"image_{self.index}", "input")
+
+
+def input_stem(input_path: str | None, page_index: int | None, unnamed: str, fallback: str) -> str:
+    """The name results of an input are saved under: its file's stem (a URL's last part), ``_<page>`` for a
+    page or group; ``unnamed`` for an input without a path (an array, a DataFrame), ``fallback`` for a path
+    without a stem."""
+    if input_path is None:
+        base = unnamed
+    elif is_url(input_path):
+        base = url_stem(input_path)
+    else:
+        base = Path(input_path).stem or fallback  # an empty stem means an empty name too
+    return base if page_index is None else f"{base}_{page_index}"
 
 
 def _is_dir(path: Path) -> bool:

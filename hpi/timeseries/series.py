@@ -30,7 +30,9 @@ import numpy as np
 
 from .._deps import import_pandas
 from ..errors import InputError, ModelError
-from ..urls import fetch_url, is_url, url_stem
+from ..models.inference_yml import series_inputs
+from ..inputs import input_stem
+from ..urls import fetch_url, is_url
 
 TASKS = ("ts_forecast", "ts_anomaly_detection", "ts_classification")
 
@@ -63,17 +65,13 @@ class SeriesModel:
         if not isinstance(info, dict):
             raise ModelError(f"{where}: no info_params; a PaddleX time-series model's inference.yml names its "
                              "time column, value columns and frequency there.")
-        inputs: dict[str, tuple[int, ...]] = {}
-        for name in sorted(data.get("input_data") or {}):
-            dims = data["input_data"][name]
-            if not isinstance(dims, (list, tuple)) or len(dims) < 2:
-                raise ModelError(f"{where}: input_data.{name} is {dims!r}, not [null, length, width].")
-            inputs[str(name)] = tuple(int(d) for d in dims[1:])
+        # The rules the model's facts hold (one reading of input_data, checked there), PaddleX's sorted order.
+        inputs = {rule.name: tuple(rule.fixed_shape[1:]) for rule in series_inputs(data, path)}
         if not inputs:
             raise ModelError(f"{where}: no input_data; it is not a PaddleX time-series model's inference.yml.")
         size = data.get("size") or {}
         freq = info.get("freq")
-        if freq is not None and not isinstance(freq, (str, int)) or isinstance(freq, bool):
+        if (freq is not None and not isinstance(freq, (str, int))) or isinstance(freq, bool):
             raise ModelError(f"{where}: info_params.freq is {freq!r}; give a pandas frequency (\"1h\") or a whole "
                              "number step.")
         if isinstance(freq, str):
@@ -152,13 +150,7 @@ class SeriesItem:
 
     @property
     def stem(self) -> str:
-        if self.input_path is None:
-            base = f"series_{self.index}"
-        elif is_url(self.input_path):
-            base = url_stem(self.input_path)
-        else:
-            base = Path(self.input_path).stem or "series"
-        return base if self.page_index is None else f"{base}_{self.page_index}"
+        return input_stem(self.input_path, self.page_index, f"series_{self.index}", "series")
 
     @property
     def where(self) -> str:
@@ -355,7 +347,7 @@ def time_positions(item: SeriesItem, model: SeriesModel):
 def check_regular(item: SeriesItem, model: SeriesModel, times, rows: np.ndarray) -> None:
     """Refuse kept rows whose times are not one ``freq`` apart (or repeat), naming the first row that is not."""
     pd = import_pandas()
-    kept = times[rows] if isinstance(times, np.ndarray) else times[rows]
+    kept = times[rows]
     column = model.time_col or "index"
     if isinstance(kept, np.ndarray):  # whole-number time
         step = model.freq if isinstance(model.freq, int) else 1
