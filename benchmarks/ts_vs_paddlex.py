@@ -7,7 +7,7 @@ PaddleX's model-directory layout with a joblib ``scaler.pkl``); the series are `
 ``tests.ts_models.forecast_frame`` (``--rows`` rows each, different seeds) in one directory. Each engine runs in
 its own process (PaddleX in its venv, hpi here), loaded and warmed up on the directory before timing; rounds
 alternate which goes first, with a pause before each turn. One call is ``predict(directory)`` consumed: every CSV
-read, checked, scaled, forecast and un-scaled. hpi runs twice: with PaddleX's pipeline setting ``batch_size: 1``
+read, checked, scaled, forecast and un-scaled, and each result's ``forecast`` DataFrame taken. hpi runs twice: with PaddleX's pipeline setting ``batch_size: 1``
 (one series per model call) and with ``--batch`` series per model call (PaddleX 3.7.2 pairs the outputs of a
 batch with the wrong series, so it runs at 1). Reported: series per second (median over rounds) of each, and the
 ratios. Output: ``benchmarks/ts_vs_paddlex.json`` with the CPU flags the figures came from.
@@ -36,12 +36,11 @@ def worker(engine: str, model_dir: Path, directory: str, batch: int) -> None:
         import paddlex
 
         model = paddlex.create_model(model_name="DLinear", model_dir=str(model_dir))
-        run = lambda: sum(1 for _ in model.predict(directory))  # noqa: E731
     else:
         from hpi import create_model
 
         model = create_model("DLinear", model_dir=str(model_dir), batch_size=batch)
-        run = lambda: sum(1 for _ in model.predict(directory))  # noqa: E731
+    run = lambda: sum(len(result["forecast"]) > 0 for result in model.predict(directory))  # noqa: E731
     run()  # warm-up: every file once
     print("ready", flush=True)
     for line in sys.stdin:

@@ -186,6 +186,29 @@ void hpi_remove_dark_ink(const uint8_t *image, int64_t pixels, int max_value, in
 int hpi_unwarp_rows(const uint8_t *image, int64_t h, int64_t w, int64_t channels, const float *grid, int64_t gh,
                     int64_t gw, int64_t out_h, int64_t out_w, int64_t y0, int64_t y1, uint8_t *out);
 
+/* ------------------------------------------------------------------ plain CSV (time series) */
+
+/* Fields of a CSV body without quotes whose lines end in '\n' (no final newline): field k of line r is
+ * data[starts[r*width + k], ends[r*width + k]). Returns the number of lines, or -1 where a line has another
+ * number of fields than width or there are more than capacity fields. */
+int64_t hpi_csv_split(const uint8_t *data, int64_t size, int64_t width, int64_t *starts, int64_t *ends,
+                      int64_t capacity);
+
+/* How a column reads as pandas.read_csv types it: HPI_CSV_INT when every field is [+-]?[0-9]+ (written to
+ * ints), HPI_CSV_FLOAT when every field is a decimal number or empty (written to floats, empty as NaN; strtod,
+ * so the C locale's '.'), HPI_CSV_TEXT when any field is neither, HPI_CSV_OUT_OF_RANGE for whole numbers
+ * beyond int64. */
+enum { HPI_CSV_INT = 0, HPI_CSV_FLOAT = 1, HPI_CSV_TEXT = 2, HPI_CSV_OUT_OF_RANGE = 3 };
+int hpi_csv_numbers(const uint8_t *data, const int64_t *starts, const int64_t *ends, int64_t rows, int64_t width,
+                    int64_t column, int64_t *ints, double *floats);
+
+/* The longest field of a column, in bytes. */
+int64_t hpi_csv_longest(const int64_t *starts, const int64_t *ends, int64_t rows, int64_t width, int64_t column);
+
+/* A column's fields into rows × itemsize bytes, each zero-padded (numpy's fixed-width bytes). */
+void hpi_csv_gather(const uint8_t *data, const int64_t *starts, const int64_t *ends, int64_t rows, int64_t width,
+                    int64_t column, int64_t itemsize, uint8_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -129,11 +129,30 @@ static void test_db(void)
     free(bitmap);
 }
 
+static void test_csv(void)
+{
+    const char *body = "2024-01-01,1.5,3\n2024-01-02,,-4";
+    int64_t starts[6], ends[6], ints[2];
+    double floats[2];
+    uint8_t text[20];
+    CHECK(hpi_csv_split((const uint8_t *)body, (int64_t)strlen(body), 3, starts, ends, 6) == 2);
+    CHECK(hpi_csv_numbers((const uint8_t *)body, starts, ends, 2, 3, 0, ints, floats) == HPI_CSV_TEXT);
+    CHECK(hpi_csv_numbers((const uint8_t *)body, starts, ends, 2, 3, 1, ints, floats) == HPI_CSV_FLOAT);
+    CHECK(floats[0] == 1.5 && isnan(floats[1]));
+    CHECK(hpi_csv_numbers((const uint8_t *)body, starts, ends, 2, 3, 2, ints, floats) == HPI_CSV_INT);
+    CHECK(ints[0] == 3 && ints[1] == -4);
+    CHECK(hpi_csv_longest(starts, ends, 2, 3, 0) == 10);
+    hpi_csv_gather((const uint8_t *)body, starts, ends, 2, 3, 0, 10, text);
+    CHECK(memcmp(text, "2024-01-012024-01-02", 20) == 0);
+    CHECK(hpi_csv_split((const uint8_t *)body, (int64_t)strlen(body), 2, starts, ends, 6) == -1);
+}
+
 int main(void)
 {
     test_ctc();
     test_preprocess();
     test_db();
+    test_csv();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -21,6 +21,7 @@ Public API (same signatures in both backends)::
     remove_dark_ink(image, max_value=160, min_saturation=70, ink_min_value=60) -> (image, ink share)
     picodet_decode(scores, boxes, input_hw, image_hw, strides=(8, 16, 32, 64), score_threshold=0.025,
                    nms_threshold=0.6, nms_top_k=1000, keep_top_k=100) -> N×6 (class, score, x1, y1, x2, y2)
+    csv_columns(body, width, lines) -> [int64 | float64 | fixed-width bytes array per column] or None
 
 ``BACKEND`` says which implementation is in use: ``"compiled"`` (Cython/C modules built from
 ``kernels/``) or ``"reference"`` (``hpi.kernels._reference``, numpy/OpenCV). ``HPI_PURE_PYTHON=1``
@@ -71,4 +72,5 @@ table_decode = _impl.table_decode
 match_cells_ocr = _impl.match_cells_ocr
 unwarp_page = _impl.unwarp_page
 paddlex_normalize = _impl.paddlex_normalize
+csv_columns = _impl.csv_columns
 build_ctc_characters = _reference.build_ctc_characters

@@ -8,6 +8,7 @@ per box after that is compiled and runs with the GIL released.
 
 from __future__ import annotations
 
+import locale
 from functools import lru_cache
 from typing import Sequence
 
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from . import _ctc, _curved, _db, _preprocess
+from . import _csv, _ctc, _curved, _db, _preprocess
 from . import _table
 from . import _layout
 from . import _reference_layout
@@ -24,6 +25,8 @@ from ._reference import __all__ as _KERNEL_API
 from ._reference import _check_unwarp_args
 from ._reference import _check_boxes, _check_decode_args, _table_resize_shape
 from ._reference import _check_picodet_args
+from ._reference_csv import check_csv_args
+from ._reference_csv import csv_columns as _reference_csv_columns
 from ._reference import _validate_polygon
 from ._reference import (
     IMAGENET_MEAN,
@@ -278,3 +281,10 @@ def unwarp_page(image: np.ndarray, grid: np.ndarray) -> np.ndarray:
     out = np.empty_like(image)
     _unwarp.unwarp_into(image, grid, out, NUM_THREADS)
     return out
+
+
+def csv_columns(body: bytes, width: int, lines: int):
+    check_csv_args(body, width, lines)
+    if locale.localeconv()["decimal_point"] != ".":  # strtod reads numbers in the C locale's form only
+        return _reference_csv_columns(body, width, lines)
+    return _csv.csv_columns(body, width, lines)

@@ -23,6 +23,7 @@ __all__ = [
     "build_ctc_characters",
     "classify_preprocess",
     "crop_text_regions",
+    "csv_columns",
     "ctc_decode",
     "db_decode",
     "det_preprocess",
@@ -48,6 +49,7 @@ from ._reference_db import (  # noqa: F401  (the compiled face and the tests use
     _find_contours,
 )
 from ._reference_layout import picodet_decode  # noqa: E402,F401  (layout detection)
+from ._reference_csv import csv_columns  # noqa: E402,F401  (time-series CSVs)
 from ._reference_layout import _check_picodet_args  # noqa: E402,F401  (shared with the compiled face)
 from ._reference_curved import (  # noqa: E402,F401  (seal text)
     _validate_polygon,

@@ -31,7 +31,8 @@ from ..models.registry import ModelSpec
 from ..models.scaler import FittedScaler, load_scaler
 from ..timeseries import features
 from ..timeseries.series import (
-    Series, SeriesItem, SeriesModel, check_regular, check_static, numeric_values, time_positions, value_columns,
+    Series, SeriesItem, SeriesModel, check_regular, check_static, numeric_values, shown, time_positions,
+    value_columns,
 )
 from ..timing import NULL_TIMES, StageTimes
 from .base import Predictor, model_yml
@@ -95,7 +96,7 @@ class SeriesPredictor(Predictor):
             values = self.scaler.transform(values)
         index = times[rows]
         pd = import_pandas()
-        index = pd.Index(index, name=model.time_col) if isinstance(index, np.ndarray) else \
+        index = pd.Index(index, name=model.time_col) if index.dtype.kind in "iu" else \
             pd.DatetimeIndex(index, name=model.time_col)
         series = Series(item, index, values, columns)
         if "known_cov_numeric" in model.inputs:
@@ -109,7 +110,8 @@ class SeriesPredictor(Predictor):
     def check_times(self, item: SeriesItem, times, rows: np.ndarray) -> None:
         duplicated = _first_repeat(times, rows)
         if duplicated is not None:
-            raise InputError(f"{item.where}: the time {times[rows[duplicated]]} at {item.row(int(rows[duplicated]))} "
+            raise InputError(f"{item.where}: the time {shown(times[rows[duplicated]])} at "
+                             f"{item.row(int(rows[duplicated]))} "
                              "repeats the row before it; each step must appear once.")
         check_regular(item, self.model, times, rows)
 

@@ -33,20 +33,29 @@ def frame_records(frame: Any) -> list[dict]:
 
 
 class TSResult(ResultBase):
-    """One series' result. ``frame``: the task's DataFrame; ``input_frame``: the series as given."""
+    """One series' result. ``frame``: the task's DataFrame; ``input_frame``: the series as given (``input``: a
+    DataFrame, or an object whose ``frame()`` makes it when first asked for: a CSV is read as a DataFrame only
+    for what shows it)."""
 
     key: ClassVar[str] = ""
 
-    def __init__(self, frame: Any, input_frame: Any, input_path: str | None, stem: str,
+    def __init__(self, frame: Any, input: Any, input_path: str | None, stem: str,
                  page_index: int | None = None, columns: tuple[str, ...] = (),
                  timings_ms: dict | None = None) -> None:
         self.frame = frame
-        self.input_frame = input_frame
+        self._input = input
         self.input_path = input_path
         self.page_index = page_index
         self.stem = stem
         self.columns = tuple(columns)
         self.timings_ms = dict(timings_ms or {})
+
+    @property
+    def input_frame(self):
+        """The input series as a DataFrame."""
+        if hasattr(self._input, "frame"):
+            self._input = self._input.frame()
+        return self._input
 
     def frames(self) -> dict[str, Any]:
         """PaddleX's result keys → their values (DataFrames as DataFrames)."""

@@ -205,11 +205,11 @@ IMAGE = Protocol(
 
 def _decode_csv(data: bytes, settings: Any) -> tuple[list, None]:
     from ..errors import InputError
-    from ..timeseries.series import read_csv_bytes
+    from ..timeseries.table import read_csv_table
     from .files import FileError
 
     try:
-        return [read_csv_bytes(data, "the csv", max_rows=settings.max_csv_rows)], None
+        return [read_csv_table(data, "the csv", max_rows=settings.max_csv_rows)], None
     except InputError as exc:
         raise FileError(422, f"Invalid input file: {exc}") from None
 

@@ -21,7 +21,7 @@ covariates, and feeds the model one series at a time. hpi does the same arithmet
 
 from __future__ import annotations
 
-import io
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -33,6 +33,7 @@ from ..errors import InputError, ModelError
 from ..models.inference_yml import series_inputs
 from ..inputs import input_stem
 from ..urls import fetch_url, is_url
+from .table import Table, iso_times, read_csv_table
 
 TASKS = ("ts_forecast", "ts_anomaly_detection", "ts_classification")
 
@@ -141,7 +142,7 @@ class SeriesItem:
     file names keep them apart as pages of a PDF are kept apart."""
 
     input_path: str | None
-    frame: Any = None  # pandas.DataFrame
+    table: Table | None = None
     error: InputError | None = None
     index: int = 0
     page_index: int | None = None
@@ -157,9 +158,14 @@ class SeriesItem:
         name = self.input_path or f"DataFrame {self.index}"
         return name if self.group is None else f"{name} (group {self.group!r})"
 
+    @property
+    def frame(self):
+        """The series as a DataFrame (pandas' reading of the CSV, made when first asked for)."""
+        return None if self.table is None else self.table.frame()
+
     def row(self, position: int) -> str:
-        """How a user finds the row at ``position`` of ``frame``: its CSV line, or its DataFrame row label."""
-        label = self.frame.index[position]
+        """How a user finds the row at ``position`` of the table: its CSV line, or its DataFrame row label."""
+        label = self.table.labels[position]
         if self.csv_lines and isinstance(label, (int, np.integer)):
             return f"line {int(label) + 2}"
         return f"row {label!r}"
@@ -179,7 +185,7 @@ def expand_series(inputs: Any) -> tuple[list, bool]:
             files = sorted(str(p) for p in directory.rglob("*") if p.is_file() and p.name.split(".")[-1] == "csv")
             out.extend(files or [InputError(f"{entry}: no .csv file in this directory (or below it).")])
             is_batch = True
-        elif isinstance(entry, (str, InputError)) or hasattr(entry, "to_csv"):
+        elif isinstance(entry, (str, InputError, Table)) or hasattr(entry, "to_csv"):
             out.append(entry)
         else:
             out.append(InputError(f"A time-series input is a CSV path, a URL, a directory of CSVs or a pandas "
@@ -204,12 +210,14 @@ def iter_series(inputs: Any) -> tuple[Iterator[SeriesItem], bool]:
 def _item_of(entry: Any) -> SeriesItem:
     if isinstance(entry, InputError):
         return SeriesItem(None, error=entry)
+    if isinstance(entry, Table):  # a CSV the server read
+        return SeriesItem(None, table=entry, csv_lines=entry.rows is None and not hasattr(entry.source, "iloc"))
     if not isinstance(entry, str):
-        return SeriesItem(None, frame=entry)
+        return SeriesItem(None, table=Table.from_frame(entry))
     if is_url(entry):
         try:
             data, _ = fetch_url(entry)
-            return SeriesItem(entry, frame=read_csv_bytes(data, entry), csv_lines=True)
+            return SeriesItem(entry, table=read_csv_table(data, entry), csv_lines=True)
         except InputError as exc:
             return SeriesItem(entry, error=exc)
     return _csv_item(entry)
@@ -226,41 +234,21 @@ def _csv_item(path: str) -> SeriesItem:
             data = file.read_bytes()
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-        return SeriesItem(path, frame=read_csv_bytes(data, path), csv_lines=True)
+        return SeriesItem(path, table=read_csv_table(data, path), csv_lines=True)
     except InputError as exc:
         return SeriesItem(path, error=exc)
 
 
-def read_csv_bytes(data: bytes, where: str, max_rows: int | None = None):
-    """A CSV's bytes as a DataFrame (pandas' reader, as PaddleX's ``ReadTS``), or an :class:`InputError` saying
-    why not. ``max_rows``: more data rows than this is an error (the server's limit)."""
-    pd = import_pandas()
-    if not data.strip():
-        raise InputError(f"{where}: the CSV is empty.")
-    try:
-        frame = pd.read_csv(io.BytesIO(data), nrows=None if max_rows is None else max_rows + 1)
-    except UnicodeDecodeError:
-        raise InputError(f"{where}: not a UTF-8 text CSV file.") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{where}: not a readable CSV ({first}).") from None
-    if max_rows is not None and len(frame) > max_rows:
-        raise InputError(f"{where}: the CSV has more than {max_rows:,} rows, this service's limit.")
-    if frame.empty:
-        raise InputError(f"{where}: the CSV has a header but no rows.")
-    return frame
-
-
 def split_groups(item: SeriesItem, group_id: str | None) -> list[SeriesItem]:
     """``item`` as one series per ``group_id`` group, in order of first appearance (one group: ``item`` as is)."""
-    if item.error is not None or not group_id or group_id not in item.frame.columns:
+    if item.error is not None or not group_id or group_id not in item.table:
         return [item]
-    column = item.frame[group_id]
-    groups = column.unique()
+    column = item.table.column(group_id)
+    groups = import_pandas().unique(column)
     if len(groups) <= 1:
         return [item]
-    return [SeriesItem(item.input_path, frame=item.frame[column == value], index=item.index, page_index=number,
-                       group=_plain(value), csv_lines=item.csv_lines)
+    return [SeriesItem(item.input_path, table=item.table.take(column == value), index=item.index,
+                       page_index=number, group=_plain(value), csv_lines=item.csv_lines)
             for number, value in enumerate(groups)]
 
 
@@ -283,10 +271,10 @@ class Series:
 
 def value_columns(item: SeriesItem, model: SeriesModel) -> tuple[str, ...]:
     """The columns that hold the series' values, checked against the frame and what the model takes."""
-    frame = item.frame
-    present = [str(c) for c in frame.columns]
+    table = item.table
+    present = list(table.names)
     if model.value_cols is not None:
-        missing = [c for c in model.value_cols if c not in frame.columns]
+        missing = [c for c in model.value_cols if c not in table]
         if missing:
             raise InputError(
                 f"{item.where}: no column {', '.join(repr(c) for c in missing)} (its columns: "
@@ -295,7 +283,7 @@ def value_columns(item: SeriesItem, model: SeriesModel) -> tuple[str, ...]:
         columns = model.value_cols
     else:  # PaddleX: every column but the time column
         skip = {model.time_col, model.group_id, *model.static_cov_cols}
-        columns = tuple(str(c) for c in frame.columns if c not in skip)
+        columns = tuple(c for c in table.names if c not in skip)
     if len(columns) != model.width:
         raise InputError(
             f"{item.where}: {len(columns)} value column{'s' if len(columns) != 1 else ''} "
@@ -305,43 +293,83 @@ def value_columns(item: SeriesItem, model: SeriesModel) -> tuple[str, ...]:
 
 
 def time_positions(item: SeriesItem, model: SeriesModel):
-    """(the time of each row as PaddleX reads the time column, the row order sorted by time)."""
-    pd = import_pandas()
-    frame = item.frame
-    where = item.where
+    """(the time of each row as PaddleX reads the time column, the row order sorted by time). The times are a
+    numpy array (int64 whole numbers, datetime64 dates) or, for time-zone aware dates, a DatetimeIndex."""
+    table = item.table
     column = model.time_col
+    encoded = table.encoded.get(column) if column is not None else None
+    times = iso_times(encoded) if encoded is not None else None  # a CSV's dates, parsed from its bytes
+    if times is not None:
+        return times, np.argsort(times, kind="stable")
     if column is None:
-        raw = pd.Series(np.arange(len(frame)), index=frame.index)
-    elif column not in frame.columns:
-        raise InputError(f"{where}: no time column {column!r} (its columns: "
-                         f"{', '.join(str(c) for c in frame.columns)}); the model's inference.yml names "
-                         f"{column!r} as info_params.time_col.")
+        raw = np.arange(len(table))
+    elif column not in table:
+        raise InputError(f"{item.where}: no time column {column!r} (its columns: {', '.join(table.names)}); the "
+                         f"model's inference.yml names {column!r} as info_params.time_col.")
     else:
-        raw = frame[column]
-    empty = np.flatnonzero(raw.isna().to_numpy())
+        raw = table.column(column)
+    empty = _missing(raw)
     if empty.size:
-        raise InputError(f"{where}: the time column {column!r} is empty at {item.row(int(empty[0]))}.")
-    if pd.api.types.is_integer_dtype(raw.dtype) and isinstance(model.freq, str):
-        raw = raw.astype(str)  # PaddleX: whole numbers with a string freq are read as dates (20240101)
-    if pd.api.types.is_integer_dtype(raw.dtype):
-        times = raw.to_numpy(np.int64)
-    elif pd.api.types.is_string_dtype(raw.dtype) or pd.api.types.is_datetime64_any_dtype(raw.dtype) \
-            or raw.dtype == object:
-        try:
-            parsed = pd.to_datetime(raw, errors="coerce")
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{where}: the time column {column!r} cannot be read as dates ({exc}).") from None
-        bad = np.flatnonzero(parsed.isna().to_numpy())
-        if bad.size:
-            position = int(bad[0])
-            raise InputError(f"{where}: the time column {column!r} holds {raw.iloc[position]!r} at "
-                             f"{item.row(position)}, not a date in the form of its first rows.")
-        times = pd.DatetimeIndex(parsed)
+        raise InputError(f"{item.where}: the time column {column!r} is empty at {item.row(int(empty[0]))}.")
+    if raw.dtype.kind in "iu" and isinstance(model.freq, str):
+        raw = raw.astype(str).astype(object)  # PaddleX: whole numbers with a string freq are read as dates (20240101)
+    if raw.dtype.kind in "iu":
+        times = raw.astype(np.int64)
+    elif raw.dtype.kind in "OUSM":
+        times = _datetimes(item, column, raw)
     else:
-        raise InputError(f"{where}: the time column {column!r} holds {raw.dtype} values; give dates or whole "
+        raise InputError(f"{item.where}: the time column {column!r} holds {raw.dtype} values; give dates or whole "
                          "numbers.")
     order = np.argsort(np.asarray(times), kind="stable")
     return times, order
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """The positions of missing values (NaN, NaT, None)."""
+    kind = values.dtype.kind
+    if kind in "iub":
+        return np.empty(0, np.int64)
+    if kind == "f":
+        return np.flatnonzero(np.isnan(values))
+    if kind in "mM":
+        return np.flatnonzero(np.isnat(values))
+    return np.flatnonzero(import_pandas().isna(values))
+
+
+def _datetimes(item: SeriesItem, column: str | None, raw: np.ndarray):
+    """A time column as a DatetimeIndex: ``pandas.to_datetime``'s reading (numpy's for one ISO layout, which
+    is the same), an unparsable value an error naming its row."""
+    pd = import_pandas()
+    if raw.dtype.kind == "M":
+        return raw
+    fast = iso_times(raw) if raw.dtype == object else None
+    if fast is not None:
+        return fast
+    try:
+        parsed = pd.to_datetime(pd.Series(raw), errors="coerce")
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{item.where}: the time column {column!r} cannot be read as dates ({exc}).") from None
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if bad.size:
+        position = int(bad[0])
+        raise InputError(f"{item.where}: the time column {column!r} holds {raw[position]!r} at "
+                         f"{item.row(position)}, not a date in the form of its first rows.")
+    times = pd.DatetimeIndex(parsed)
+    return times if times.tz is not None else times.to_numpy()
+
+
+def shown(value: Any) -> Any:
+    """A time as pandas prints it (numpy's datetime64 prints otherwise)."""
+    return import_pandas().Timestamp(value) if isinstance(value, np.datetime64) else value
+
+
+@functools.lru_cache(maxsize=64)
+def _fixed_step(freq: str) -> int | None:
+    """A frequency's step in nanoseconds where it is one fixed length ("h", "15min", "D"), else None."""
+    try:
+        return int(import_pandas().tseries.frequencies.to_offset(freq).nanos)
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def check_regular(item: SeriesItem, model: SeriesModel, times, rows: np.ndarray) -> None:
@@ -349,7 +377,7 @@ def check_regular(item: SeriesItem, model: SeriesModel, times, rows: np.ndarray)
     pd = import_pandas()
     kept = times[rows]
     column = model.time_col or "index"
-    if isinstance(kept, np.ndarray):  # whole-number time
+    if kept.dtype.kind in "iu":  # whole-number time
         step = model.freq if isinstance(model.freq, int) else 1
         expected = kept[0] + step * np.arange(len(kept))
         wrong = np.flatnonzero(kept != expected)
@@ -360,6 +388,12 @@ def check_regular(item: SeriesItem, model: SeriesModel, times, rows: np.ndarray)
                              "steps first.")
         return
     freq = model.freq
+    step = _fixed_step(freq) if isinstance(freq, str) else None
+    instants = np.asarray(kept)
+    if step is not None and instants.dtype.kind == "M":  # tz-naive, fixed steps: one subtraction
+        if np.all(np.diff(instants.astype("datetime64[ns]").view(np.int64)) == step):
+            return
+    kept = pd.DatetimeIndex(kept)
     if freq is None:
         freq = pd.infer_freq(kept) if len(kept) >= 3 else None
         if freq is None:
@@ -381,12 +415,15 @@ def numeric_values(item: SeriesItem, columns: tuple[str, ...], rows: np.ndarray)
     pd = import_pandas()
     out = np.empty((len(rows), len(columns)), np.float64)
     for j, column in enumerate(columns):
-        raw = item.frame[column].iloc[rows]
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        raw = item.table.column(column)[rows]
+        if raw.dtype.kind in "fiu":
+            values = raw.astype(np.float64)
+        else:
+            values = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64, na_value=np.nan)
         bad = np.flatnonzero(~np.isfinite(values))
         if bad.size:
             i = int(bad[0])
-            shown = raw.iloc[i]
+            shown = raw[i]
             what = "empty" if pd.isna(shown) else f"{shown!r}, not a finite number"
             raise InputError(f"{item.where}: column {column!r} is {what} at {item.row(int(rows[i]))}. Fill or "
                              "drop the gaps first.")
@@ -396,14 +433,15 @@ def numeric_values(item: SeriesItem, columns: tuple[str, ...], rows: np.ndarray)
 
 def check_static(item: SeriesItem, model: SeriesModel) -> None:
     """PaddleX's rule for static covariate columns: present, and one value in the series."""
+    pd = import_pandas()
     for column in model.static_cov_cols:
-        if column not in item.frame.columns:
+        if column not in item.table:
             raise InputError(f"{item.where}: no column {column!r}, the model's static covariate "
                              "(info_params.static_cov_cols).")
-        if item.frame[column].nunique(dropna=False) != 1:
+        if pd.Series(item.table.column(column)).nunique(dropna=False) != 1:
             raise InputError(f"{item.where}: the static covariate column {column!r} has several values; it must "
                              "hold one value per series (use group_id to give several series).")
 
 
-__all__ = ["Series", "SeriesItem", "SeriesModel", "TASKS", "check_regular", "expand_series", "iter_series", "numeric_values",
-           "read_csv_bytes", "split_groups", "time_positions", "value_columns"]
+__all__ = ["Series", "SeriesItem", "SeriesModel", "TASKS", "check_regular", "check_static", "expand_series",
+           "iter_series", "numeric_values", "read_csv_table", "shown", "split_groups", "time_positions", "value_columns"]

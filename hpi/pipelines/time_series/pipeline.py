@@ -44,7 +44,7 @@ class SeriesPipeline(Pipeline):
         times = StageTimes()
         frames = predictor.predict(items, times)
         timings = times.as_ms()
-        return [self.result_class(frame, item.frame, item.input_path, item.stem, item.page_index,
+        return [self.result_class(frame, item.table, item.input_path, item.stem, item.page_index,
                                   columns=value_columns(item, predictor.model), timings_ms=dict(timings))
                 for item, frame in zip(items, frames)]
 
