@@ -1,4 +1,6 @@
-"""Environment variables read as numbers: one rule, and an error that names the variable."""
+"""Environment variables read as numbers and booleans: one rule each, and an error that names the variable.
+
+``BOOL_WORDS`` is also the rule for yes/no text on the command line and in serving settings."""
 
 from __future__ import annotations
 
@@ -24,4 +26,26 @@ def env_number(name: str, default, kind: type = float, what: str = "a positive n
     return number
 
 
-__all__ = ["env_number"]
+BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
+              "off": False}
+
+
+def bool_word(text: str) -> bool | None:
+    """``text`` as a boolean (true/false, 1/0, yes/no, on/off, any case), or None when it is none of those."""
+    return BOOL_WORDS.get(str(text).strip().lower())
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """The boolean in environment variable ``name``; ``default`` when unset or empty; a :class:`ConfigError`
+    for anything else (a typo never silently means one or the other)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    flag = bool_word(value)
+    if flag is None:
+        raise ConfigError(f"Environment variable {name} must be 1 or 0 (or true/false, yes/no, on/off), got "
+                          f"{value!r}.")
+    return flag
+
+
+__all__ = ["BOOL_WORDS", "bool_word", "env_flag", "env_number"]

@@ -1,4 +1,5 @@
-"""CLI end to end: files written, exit codes, --get_pipeline_config round trip."""
+"""CLI end to end: files written, exit codes, --get_pipeline_config round trip (in this process through
+``cli_run.run_cli``; the README's command as a real process)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import run_cli
 from rendering import latin_fonts, render_lines
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "hpi.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +70,19 @@ def test_directory_with_a_bad_file_exits_1_and_summarises(tmp_path, images_dir):
         (("--pipeline", "OCR", "--input", "x.png", "--device", "tpu"), "Unknown device 'tpu'"),
         (("--pipeline", "OCR", "--input", "x.png", "--backend", "tflite"), "backend is 'tflite'"),
         (("--pipeline", "OCR",), "--pipeline and --input are required"),
+        (("--pipeline", "OCR", "--input", "x.png", "--text_det_limit_type", "avg"), "text_det_limit_type is 'avg'"),
+        (("--pipeline", "OCR", "--input", "x.png", "--text_rec_score_thresh", "-1"), "text_rec_score_thresh"),
     ],
 )
-def test_usage_errors_exit_2(args, message):
+def test_usage_errors_exit_2_before_any_model_loads(args, message, monkeypatch):
+    from hpi.pipelines.base import Pipeline
+
+    def no_loading(self, path):
+        raise AssertionError(f"a model ({path}) was loaded for a command line that is wrong")
+
+    monkeypatch.setattr(Pipeline, "predictor_at", no_loading)
     proc = run_cli(*args)
-    assert proc.returncode == 2
+    assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -90,9 +94,10 @@ def test_missing_single_input_exit_code(tmp_path):
 
 
 def test_readme_quick_start_on_demo_image():
-    """The README's first command: OCR on the checked-in demo image, texts printed."""
-    proc = run_cli("--pipeline", "OCR", "--input", str(ROOT / "demo" / "demo.png"), "--device", "cpu", "--texts_only",
-                   cwd=ROOT)
+    """The README's first command, as a real process: OCR on the checked-in demo image, texts printed."""
+    proc = subprocess.run([sys.executable, "-m", "hpi.cli", "--pipeline", "OCR", "--input",
+                           str(ROOT / "demo" / "demo.png"), "--device", "cpu", "--texts_only"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr
     lines = ["".join(line.split()) for line in proc.stdout.splitlines()]
     assert "Totaldue:1,680.00EUR" in lines

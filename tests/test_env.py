@@ -32,3 +32,26 @@ def test_good_values_and_zero_where_it_means_something(monkeypatch):
     monkeypatch.setenv("HPI_NUM_THREADS", "0")
     with pytest.raises(ConfigError, match="HPI_NUM_THREADS"):
         default_threads()
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("0", False), ("yes", True), ("OFF", False),
+                                             ("true", True), ("", True)])
+def test_flags_take_one_set_of_words(monkeypatch, value, expected):
+    from hpi.backends.select.policy import measuring_enabled
+
+    monkeypatch.setenv("HPI_MEASURE_BACKENDS", value)
+    assert measuring_enabled() is expected
+
+
+@pytest.mark.parametrize("variable", ["HPI_MEASURE_BACKENDS", "HPI_PURE_PYTHON"])
+def test_a_mistyped_flag_is_an_error_not_a_silent_choice(monkeypatch, variable):
+    from hpi.env import env_flag
+
+    monkeypatch.setenv(variable, "flase")
+    with pytest.raises(ConfigError, match=f"Environment variable {variable} must be 1 or 0"):
+        env_flag(variable, False)
+    from hpi.backends.select.policy import measuring_enabled
+
+    monkeypatch.setenv("HPI_MEASURE_BACKENDS", "flase")
+    with pytest.raises(ConfigError, match="HPI_MEASURE_BACKENDS"):
+        measuring_enabled()

@@ -33,6 +33,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
 SCHEMA = "hpi-benchmark/1"
 # Stage names in display order; the pipeline reports a subset (cls only with textline orientation).
 STAGES = (
@@ -372,12 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         pipeline_cls = pipeline_class_of(argv)
     except HPIError as exc:
         print(f"hpi benchmark: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     args = build_parser(pipeline_cls).parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level), format="%(levelname)s %(name)s: %(message)s")
     if args.warmup < 0 or args.repeat < 1:
         print("hpi benchmark: --warmup must be ≥ 0 and --repeat ≥ 1", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     from .. import kernels
 
     import_ms = round((time.perf_counter() - start) * 1e3, 2)
@@ -433,8 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"JSON: {path}")
     if not ok:
-        return 1
-    return 1 if report["errors"] else 0
+        return EXIT_FAILED
+    return EXIT_FAILED if report["errors"] else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,6 +22,7 @@ import sys
 import time
 
 from ..errors import BackendUnavailableError, DeviceError, HPIError
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,14 @@ def main(argv: list[str]) -> int:
         pipeline_cls, config, options, jobs = _plan(args)
     except HPIError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     pipeline = pipeline_cls.name
     precision = args.precision or ("fp16" if config.hpi_config.precision == "fp16" else "fp32")
     try:
         trt, gpu = check_environment(args.device)
     except (DeviceError, BackendUnavailableError) as exc:
         print(f"error: cannot build TensorRT engines here: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
     print(f"Building {pipeline} engines with TensorRT {trt.__version__} on {gpu.describe()}, precision {precision}.",
           file=sys.stderr)
@@ -139,12 +140,12 @@ def main(argv: list[str]) -> int:
             print(f"[{position}/{len(models)}] {name}: FAILED: {exc}", file=sys.stderr)
     if failures:
         print(f"error: {failures} of {len(models)} engine(s) failed to build.", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     print(f"All {len(models)} engine(s) ready.", file=sys.stderr)
     if _options(args):
         print("The pipeline finds these engines with the same options in its config: hpi_config: "
               f"{{backend: tensorrt, backend_config: {{tensorrt: {options}}}}}.", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def _plan(args):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 EXIT_OK = 0
-EXIT_SOME_INPUTS_FAILED = 1  # the others finished; a summary lists the failures
+EXIT_FAILED = 1  # some of the work failed (models, engines, checks); the rest finished, a summary says which
+EXIT_SOME_INPUTS_FAILED = EXIT_FAILED  # the other inputs finished; a summary lists the failures
 EXIT_USAGE = 2  # bad arguments, config or device: fix the command line or the YAML
 EXIT_ENGINE = 3  # the engine could not be prepared: model fetch/verification, export, backend, cache
 EXIT_MISSING_EXTRA = 4  # an optional extra (serve, ray) is not installed

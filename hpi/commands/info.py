@@ -11,6 +11,7 @@ import platform
 import sys
 
 from ..errors import HPIError
+from .common import EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,7 +147,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(info, indent=2, default=str))
     else:
         _print_text(info)
-    return 0
+    return EXIT_OK
 
 
 __all__ = ["collect", "main"]

@@ -10,6 +10,7 @@ import logging
 import sys
 
 from ..errors import HPIError
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def main(argv: list[str]) -> int:
         return _pull(args.names, export=not args.no_export)
     except HPIError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
 
 
 def _rows() -> list[tuple[str, ...]]:
@@ -71,7 +72,7 @@ def _list() -> int:
     header = ("name", "generation", "task", "size", "source wheel", "format", "cached", "status")
     print(_table(header, _rows()))
     print(f"\ncache: {hpi_home()}   (fetch: hpi models pull NAME|all)")
-    return 0
+    return EXIT_OK
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -111,7 +112,7 @@ def _list_all() -> int:
     summary = ", ".join(f"{count} {where}" for where, count in sorted(counts.items()))
     print(f"\n{len(rows)} models (PaddleX {catalog.paddlex_version()}'s list and hpi's): {summary}. hpi task '-': "
           f"hpi does not run that module yet. PaddleX's cache: {store.paddlex_cache_root()}")
-    return 0
+    return EXIT_OK
 
 
 def _pull(names: list[str], export: bool) -> int:
@@ -128,7 +129,7 @@ def _pull(names: list[str], export: bool) -> int:
             f"{', '.join(MODELS)} (or 'all'); any PaddleX model name works too. See: hpi models list --all",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_USAGE
     failures = 0
     for name in names:
         spec = MODELS.get(name)
@@ -146,4 +147,4 @@ def _pull(names: list[str], export: bool) -> int:
         exported = artifacts.paddle_files is not None and artifacts.onnx_path is not None
         what = "exported ONNX" if exported else ("ONNX" if artifacts.onnx_path else "Paddle model")
         print(f"{name}: ok, {what} at {where}")
-    return 1 if failures else 0
+    return EXIT_FAILED if failures else EXIT_OK

@@ -84,17 +84,22 @@ def main(argv: list[str]) -> int:
 
 
 def _run(args, pipeline_cls) -> int:
-    from ..pipelines import create_pipeline
-    from ..pipelines.params import HPI_PARAMS
+    from ..device import parse_device
+    from ..pipelines import load_config
+    from ..pipelines.params import HPI_PARAMS, resolve_call
 
     init, call = {}, {}
     for param in (*pipeline_cls.params, *HPI_PARAMS):
         value = getattr(args, param.name)
         if value is not None:
             (call if param.call else init)[param.name] = value
+    # Every value of the command line checked before any model loads: a wrong flag costs nothing.
+    cls, config = load_config(args.pipeline, None, init, device=args.device)
+    resolve_call(config, cls.params, call)
+    device = parse_device(args.device)
     inputs = args.input if len(args.input) > 1 else args.input[0]
     entries, is_batch = pipeline_cls.expand(inputs)  # images and PDFs, or CSV series
-    with create_pipeline(args.pipeline, device=args.device, **init) as pipeline:
+    with cls(config, device=device) as pipeline:
         # The summary below lists each failure once; the pipeline's per-input warning would repeat it.
         logging.getLogger("hpi.pipelines.base").setLevel(logging.ERROR)
         results = pipeline.predict(entries if is_batch else inputs, on_error="report", **call)

@@ -32,7 +32,6 @@ calls over N OpenMP threads. Both backends raise ``hpi.errors.InputError`` for u
 
 from __future__ import annotations
 
-import os
 import warnings
 
 from . import _reference
@@ -41,7 +40,9 @@ __all__ = ["BACKEND", *_reference.__all__]
 
 
 def _load():
-    if os.environ.get("HPI_PURE_PYTHON", "") not in ("", "0"):
+    from ..env import env_flag
+
+    if env_flag("HPI_PURE_PYTHON", False):
         return _reference, "reference"
     try:
         from . import _compiled

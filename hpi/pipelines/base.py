@@ -280,10 +280,11 @@ class Pipeline:
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def describe(self) -> dict[str, str]:
-        """Slot → backend description of every loaded model (sub-pipelines included)."""
+        """Slot → backend description of every loaded model; a sub-pipeline's slots under its name
+        (``doc_preprocessor.doc_orientation``), so two sub-pipelines' ``text_detection`` stay apart."""
         out = {slot: predictor.runner.describe() for slot, predictor in self._predictors.items()}
-        for child in self._children.values():
-            out.update(child.describe())
+        for attribute, child in self._children.items():
+            out.update({f"{attribute}.{slot}": text for slot, text in child.describe().items()})
         return out
 
     describe_backends = describe

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..config import ConfigBase, check_value, set_path
+from ..env import bool_word
 from ..errors import ConfigError, did_you_mean
 
 
@@ -132,14 +133,11 @@ def given_call_params(params: Sequence[Param], given: Mapping[str, Any]) -> set[
 
 # ---------------------------------------------------------------------------------------------- the CLI
 
-_BOOL_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-
-
 def parse_bool(text: str) -> bool:
-    try:
-        return _BOOL_WORDS[text.strip().lower()]
-    except KeyError:
-        raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}") from None
+    flag = bool_word(text)
+    if flag is None:
+        raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
+    return flag
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser, config_class: type[ConfigBase],

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from ..env import bool_word
 from ..errors import ConfigError, did_you_mean
 
 # PaddleX's caps: 178,956,970 pixels per image or page; 10 PDF pages; output pictures fit 2000×2000.
@@ -93,7 +94,7 @@ class ServingSettings:
         if "max_num_input_imgs" in extra:
             values["max_pdf_pages"] = extra.pop("max_num_input_imgs")
         if "max_output_img_size" in extra:
-            values["max_output_image_size"] = tuple(extra.pop("max_output_img_size"))
+            values["max_output_image_size"] = extra.pop("max_output_img_size")
         section.pop("return_urls", None)  # PaddleX's file storage: hpi returns base64 only
         for key in ("file_storage", "url_expires_in", "return_img_urls"):
             extra.pop(key, None)
@@ -102,10 +103,24 @@ class ServingSettings:
             if key not in valid:
                 raise ConfigError(f"Unknown Serving key {key!r}{did_you_mean(key, valid)}. Valid: {', '.join(sorted(valid))}.")
             values[key] = value
-        return cls(**values)
+        kinds = {f.name: str(f.type) for f in fields(cls)}
+        return cls(**{key: _typed(key, value, kinds[key]) for key, value in values.items()})
 
 
-_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+def _typed(key: str, value: Any, kind: str) -> Any:
+    """A YAML value as its field's type: text parsed as the command line's is, numbers and booleans checked."""
+    if isinstance(value, str):
+        return _parse(key, value, kind)
+    if kind == "bool" and isinstance(value, bool):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind.startswith("tuple") and isinstance(value, (list, tuple)) and len(value) == 2 \
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return int(value[0]), int(value[1])
+    return _parse(key, repr(value), kind)  # the error, worded as for text
 
 
 def _parse(key: str, text: str, kind: str) -> Any:
@@ -113,7 +128,10 @@ def _parse(key: str, text: str, kind: str) -> Any:
     value = text.strip()
     try:
         if kind == "bool":
-            return _BOOLS[value.lower()]
+            flag = bool_word(value)
+            if flag is None:
+                raise ValueError(value)
+            return flag
         if kind.startswith("tuple"):
             width, height = (int(part) for part in value.replace("x", ",").split(","))
             return width, height

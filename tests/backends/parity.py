@@ -1,6 +1,6 @@
 """Real inputs (rendered text) for the det/rec/cls models and the agreement checks of issue 3.
 
-Criteria (STACK.md): det thresholded bitmaps agree on >= 99.99% of pixels and
+Criteria (the task rows' fp32 parity rules, hpi/models/tasks.py): det thresholded bitmaps agree on >= 99.99% of pixels and
 max abs <= 1e-3; rec and cls max abs <= 1e-4 with identical decoded text
 (rec) and identical labels (cls).
 """

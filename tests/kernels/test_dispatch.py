@@ -80,3 +80,11 @@ def test_missing_compiled_modules_fall_back_with_one_warning():
     assert probe["module"] == "hpi.kernels._reference"
     [warning] = probe["warnings"]
     assert "pure-Python" in warning and "pip install" in warning and "blocked by the test" in warning
+
+
+def test_a_mistyped_pure_python_switch_is_an_error_naming_it():
+    env = {**os.environ, "HPI_PURE_PYTHON": "ture"}
+    result = subprocess.run([sys.executable, "-c", "import hpi.kernels"], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode != 0
+    assert "Environment variable HPI_PURE_PYTHON must be 1 or 0" in result.stderr

@@ -290,7 +290,7 @@ def test_config_switch_lazy_load_and_per_call_override(ocr_page):
         assert pipeline.doc_preprocessor.loaded("doc_unwarping") is None
 
     with create_pipeline(config=yaml.safe_load(PADDLEX_DOC_YAML), device="cpu") as pipeline:
-        assert "doc_orientation" in pipeline.describe_backends()
+        assert "doc_preprocessor.doc_orientation" in pipeline.describe_backends()
         res = next(pipeline.predict(turned)).json["res"]
         assert res["model_settings"]["use_doc_preprocessor"] is True and res["doc_preprocessor_res"]["angle"] == 90
         assert {normalize_text(t) for t in OCR_LINES} <= {normalize_text(t) for t in res["rec_texts"]}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -79,16 +77,14 @@ def test_same_angle_as_inside_ocr(doc_pipeline, ocr_pipeline, page):
 def test_cli(page, tmp_path):
     import cv2
 
+    from cli_run import run_cli
+
     path = tmp_path / "scan.png"
     cv2.imwrite(str(path), np.rot90(page, 2))
-    proc = subprocess.run(
-        [sys.executable, "-m", "hpi.cli", "--pipeline", "doc_preprocessor", "--input", str(path),
-         "--save_path", str(tmp_path / "out"), "--texts_only", "--no_progress"],
-        capture_output=True, text=True, timeout=300,
-    )
+    proc = run_cli("--pipeline", "doc_preprocessor", "--input", path, "--save_path", tmp_path / "out",
+                   "--texts_only", "--no_progress")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "angle: 180"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["scan_preprocessed_img.png", "scan_res.json"]
-    help_text = subprocess.run([sys.executable, "-m", "hpi.cli", "--pipeline", "doc_preprocessor", "--help"],
-                               capture_output=True, text=True, timeout=120).stdout
+    help_text = run_cli("--pipeline", "doc_preprocessor", "--help").stdout
     assert "--use_doc_orientation_classify" in help_text and "--text_det_thresh" not in help_text

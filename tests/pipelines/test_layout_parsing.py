@@ -222,3 +222,7 @@ def test_seal_is_read_through_seal_recognition(parser):
     assert x1 <= seal.box[0] + 20 and y1 <= seal.box[1] + 20 and x2 >= seal.box[2] - 20 and y2 >= seal.box[3] - 20
     (entry,) = res.json["res"]["seal_res_list"]
     assert entry["rec_texts"] == block["block_content"].split(", ")
+    # The general OCR's and the seal OCR's models are both listed, each under its own path.
+    described = parser.describe()
+    assert {"general_ocr.text_detection", "general_ocr.text_recognition"} <= set(described), described
+    assert any(key.startswith("seal_recognition.") and key.endswith("text_detection") for key in described), described

@@ -87,7 +87,7 @@ def test_with_the_models_hpi_ships_every_other_setting_is_used(tmp_path):
     with create_pipeline(config=data, text_detection_model_name="PP-OCRv6_small_det",
                          text_recognition_model_name="PP-OCRv6_small_rec") as pipeline:
         assert set(pipeline.describe()) == {"text_detection", "text_recognition", "textline_orientation",
-                                            "doc_orientation"}
+                                            "doc_preprocessor.doc_orientation"}
         result = next(pipeline.predict(render_lines(PAGE_TEXTS[:3], fonts[0], size=28).image))
     res = result.json["res"]
     assert res["model_settings"] == {"use_doc_preprocessor": True, "use_textline_orientation": True}

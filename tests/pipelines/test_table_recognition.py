@@ -296,16 +296,14 @@ def test_a_page_without_a_table_gives_an_empty_list(page_results):
 
 
 def test_cli_writes_paddlex_files(tmp_path, tables):
-    import subprocess
-    import sys
-
     import cv2
+
+    from cli_run import run_cli
 
     cv2.imwrite(str(tmp_path / "crop.png"), tables["ruled 2x8"].image)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "hpi.cli", "--pipeline", "table_recognition", "--input",
-                           str(tmp_path / "crop.png"), "--use_layout_detection", "False", "--save_path", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    proc = run_cli("--pipeline", "table_recognition", "--input", tmp_path / "crop.png", "--use_layout_detection",
+                   "False", "--save_path", out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ["crop_ocr_res_img.png", "crop_res.json", "crop_table_1.html",
                                                       "crop_table_1.xlsx", "crop_table_cell_img.png"]

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -184,13 +181,13 @@ def test_a_failing_url_alone_raises_and_in_a_batch_is_that_inputs_error(ocr_pipe
     assert len(results[3].rec_texts) == 2
 
 
-def test_cli_input_url(server, tmp_path):
+def test_cli_input_url(server, tmp_path, monkeypatch):
+    from cli_run import run_cli
+
     url = f"{server}/scans/page.png"
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
-    proc = subprocess.run(
-        [sys.executable, "-m", "hpi.cli", "--pipeline", "OCR", "--input", url, "--save_path", str(tmp_path / "out"),
-         "--texts_only"], capture_output=True, text=True, cwd=REPO, env=env, timeout=600,
-    )
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    proc = run_cli("--pipeline", "OCR", "--input", url, "--save_path", tmp_path / "out", "--texts_only", cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(proc.stdout.strip().splitlines()) == 2
     saved = json.loads((tmp_path / "out" / "page_res.json").read_text())

@@ -141,6 +141,21 @@ def test_settings_from_a_paddlex_serving_section():
         ServingSettings(max_batch_size=0)
 
 
+def test_yaml_serving_values_are_typed_as_command_line_ones():
+    """Text in a YAML is parsed as the CLI parses it; a value of the wrong type is an error naming the key."""
+    settings = ServingSettings.from_paddlex({"visualize": "false", "timeout_s": 5,
+                                             "extra": {"max_output_img_size": "1000,800", "concurrency": "3"}})
+    assert (settings.visualize, settings.timeout_s, settings.max_output_image_size, settings.concurrency) == \
+        (False, 5.0, (1000, 800), 3)
+    for section, message in (({"visualize": "maybe"}, "visualize is 'maybe'; it must be true or false"),
+                             ({"visualize": None}, "visualize is 'None'"),
+                             ({"extra": {"max_output_img_size": [1000]}}, "two whole numbers"),
+                             ({"concurrency": 2.5}, "concurrency is '2.5'; it must be a whole number"),
+                             ({"max_queue": True}, "max_queue is 'True'")):
+        with pytest.raises(ConfigError, match=message):
+            ServingSettings.from_paddlex(section)
+
+
 def test_every_pipeline_has_a_serving_app_with_generated_fields():
     from hpi.pipelines import PIPELINES, pipeline_class
     from hpi.serving.apps import COMMON_FIELDS, SERVING_APPS, request_model

@@ -11,7 +11,6 @@ device without a GPU backend runs on the CPU with one warning
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, replace
 from typing import Mapping
 
@@ -109,7 +108,9 @@ def measuring_enabled(measure: bool | None = None) -> bool:
     """``measure`` if given, else True unless ``HPI_MEASURE_BACKENDS=0``."""
     if measure is not None:
         return bool(measure)
-    return os.environ.get(MEASURE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+    from ...env import env_flag
+
+    return env_flag(MEASURE_ENV, True)
 
 
 def candidates_for(artifacts: ModelArtifacts, device: Device, precision: str = "fp32") -> list[str]:
