@@ -74,3 +74,13 @@ def _hand_back_freed_memory():
 
 def pytest_configure(config):
     logging.getLogger("hpi").setLevel(logging.INFO)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The run's peak resident memory (this process, and the largest child it waited for), so a memory
+    regression shows in CI's output as the slowest tests do."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    terminalreporter.write_line(f"peak resident memory: {own:,.0f} MB (pytest), {children:,.0f} MB (largest child)")
