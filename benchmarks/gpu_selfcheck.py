@@ -361,25 +361,25 @@ def check_pipeline(device: str, precision: str, pages: int, runs: int, report: R
     from hpi.models.registry import get_model_spec
 
     kwargs = {"text_det_max_side_limit": min(get_model_spec(MODELS[0]).inputs[0].max_shape[2:])}
-    gpu = create_pipeline("OCR", device=device, backend="tensorrt", precision=precision, **kwargs)
-    cpu = create_pipeline("OCR", device="cpu", backend="onnxruntime", **kwargs)
-    differing, total = 0, 0
-    for image in images:
-        gpu_texts = next(iter(gpu.predict(image))).json["res"]["rec_texts"]
-        cpu_texts = next(iter(cpu.predict(image))).json["res"]["rec_texts"]
-        total += max(len(cpu_texts), 1)
-        if gpu_texts != cpu_texts:
-            differing += sum(a != b for a, b in zip(gpu_texts, cpu_texts)) + abs(len(gpu_texts) - len(cpu_texts))
-    backends = gpu.describe_backends() if hasattr(gpu, "describe_backends") else {}
-    allowed = 0 if precision == "fp32" else max(1, int(0.02 * total))
-    if differing > allowed:
-        raise AssertionError(f"{differing} of {total} text lines differ from the CPU pipeline (allowed {allowed})")
-    samples = []
-    for i in range(runs):
-        t0 = time.perf_counter()
-        list(gpu.predict(images[i % len(images)]))
-        samples.append((time.perf_counter() - t0) * 1000)
-    report.latency.append({"what": f"OCR pipeline end to end ({precision}, {len(images)} pages)", **_percentiles(samples)})
+    with create_pipeline("OCR", device=device, backend="tensorrt", precision=precision, **kwargs) as gpu, \
+            create_pipeline("OCR", device="cpu", backend="onnxruntime", **kwargs) as cpu:
+        differing, total = 0, 0
+        for image in images:
+            gpu_texts = next(iter(gpu.predict(image))).json["res"]["rec_texts"]
+            cpu_texts = next(iter(cpu.predict(image))).json["res"]["rec_texts"]
+            total += max(len(cpu_texts), 1)
+            if gpu_texts != cpu_texts:
+                differing += sum(a != b for a, b in zip(gpu_texts, cpu_texts)) + abs(len(gpu_texts) - len(cpu_texts))
+        backends = gpu.describe_backends() if hasattr(gpu, "describe_backends") else {}
+        allowed = 0 if precision == "fp32" else max(1, int(0.02 * total))
+        if differing > allowed:
+            raise AssertionError(f"{differing} of {total} text lines differ from the CPU pipeline (allowed {allowed})")
+        samples = []
+        for i in range(runs):
+            t0 = time.perf_counter()
+            list(gpu.predict(images[i % len(images)]))
+            samples.append((time.perf_counter() - t0) * 1000)
+        report.latency.append({"what": f"OCR pipeline end to end ({precision}, {len(images)} pages)", **_percentiles(samples)})
     return {"pages": len(images), "lines": total, "differing_lines": differing, "backends": backends}
 
 

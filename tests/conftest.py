@@ -76,11 +76,27 @@ def pytest_configure(config):
     logging.getLogger("hpi").setLevel(logging.INFO)
 
 
-def pytest_terminal_summary(terminalreporter):
-    """The run's peak resident memory (this process, and the largest child it waited for), so a memory
-    regression shows in CI's output as the slowest tests do."""
+# Peak resident memory after each test: (peak so far in MB, [(rise, new peak, test), ...]) for pytest itself
+# and for the largest child process it waited for.
+_PEAKS: dict[str, list] = {"pytest": [0.0, []], "largest child": [0.0, []]}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    yield
     import resource
 
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    terminalreporter.write_line(f"peak resident memory: {own:,.0f} MB (pytest), {children:,.0f} MB (largest child)")
+    for name, who in (("pytest", resource.RUSAGE_SELF), ("largest child", resource.RUSAGE_CHILDREN)):
+        peak = resource.getrusage(who).ru_maxrss / 1024
+        if peak > _PEAKS[name][0]:
+            _PEAKS[name][1].append((peak - _PEAKS[name][0], peak, item.nodeid))
+            _PEAKS[name][0] = peak
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The run's peak resident memory (this process, and the largest child it waited for) and the tests that
+    raised it most, so a memory regression shows in CI's output as the slowest tests do."""
+    for name, (peak, rises) in _PEAKS.items():
+        terminalreporter.write_line(f"peak resident memory ({name}): {peak:,.0f} MB; raised most by:")
+        for rise, reached, test in sorted(rises, reverse=True)[:4]:
+            terminalreporter.write_line(f"  +{rise:,.0f} MB to {reached:,.0f} MB  {test}")

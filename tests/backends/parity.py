@@ -171,3 +171,43 @@ def assert_gpu_is_refused_with_a_pointer(backend: str, runner_class, artifacts: 
         create_runner(backend, artifacts, device="gpu")
     with pytest.raises(BackendError, match="CPU only"):
         runner_class(artifacts, device="gpu").activate()
+
+
+_PADDLE_CHILD = """
+import sys
+import numpy as np
+from hpi.backends.export_check import prepare_model
+from hpi.backends.paddle import PaddleRunner
+
+name, inputs_path, outputs_path = sys.argv[1:4]
+with np.load(inputs_path) as data:
+    inputs = [data[f"x{i}"] for i in range(len(data.files))]
+saved, described = {}, []
+for mode, options in (("onednn", {}), ("plain", {"mkldnn": False})):
+    with PaddleRunner(prepare_model(name), threads=2, options=options) as runner:
+        described.append(runner.describe())
+        for i, x in enumerate(inputs):
+            saved[f"{mode}{i}"] = runner.infer_one(x)
+np.savez(outputs_path, **saved)
+print("\\n".join(described))
+"""
+
+
+def paddle_outputs(case: ParityCase, tmp_dir) -> dict:
+    """Paddle Inference's outputs on ``case.inputs``, with oneDNN (the default, the parity reference) and
+    without, and each runner's description, computed in a child process: Paddle's allocator keeps what it
+    took for the life of the process (1.2 GB for the rec batches), which the test session should not carry."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    inputs_path, outputs_path = Path(tmp_dir) / f"{case.kind}_in.npz", Path(tmp_dir) / f"{case.kind}_out.npz"
+    np.savez(inputs_path, **{f"x{i}": x for i, x in enumerate(case.inputs)})
+    child = subprocess.run([sys.executable, "-c", _PADDLE_CHILD, case.artifacts.spec.name, str(inputs_path),
+                            str(outputs_path)], capture_output=True, text=True, timeout=600)
+    assert child.returncode == 0, child.stderr[-3000:]
+    with np.load(outputs_path) as data:
+        count = len(case.inputs)
+        return {"onednn": [data[f"onednn{i}"] for i in range(count)],
+                "plain": [data[f"plain{i}"] for i in range(count)],
+                "described": child.stdout.strip().splitlines()[-2:]}

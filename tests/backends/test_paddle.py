@@ -14,13 +14,13 @@ pytest.importorskip("paddle", reason="paddlepaddle is not installed (pip install
 
 
 @pytest.mark.parametrize("kind", ["det", "rec", "cls"])
-def test_plain_paddle_agrees_with_onednn(kind, parity_case):
-    case, reference = parity_case(kind)
-    assert_reference_is_meaningful(case, reference)
-    with PaddleRunner(case.artifacts, threads=2, options={"mkldnn": False}) as runner:
-        assert runner.describe().startswith("paddle (no oneDNN")
-        outputs = [runner.infer_one(x) for x in case.inputs]
-    assert_agree(case, reference, outputs, f"paddle without oneDNN {kind}")
+def test_plain_paddle_agrees_with_onednn(kind, paddle_reference):
+    case, outputs = paddle_reference(kind)  # both runs in a child process (parity.paddle_outputs)
+    assert_reference_is_meaningful(case, outputs["onednn"])
+    with_onednn, without = outputs["described"]
+    assert with_onednn.startswith("paddle") and "no oneDNN" not in with_onednn
+    assert without.startswith("paddle (no oneDNN")
+    assert_agree(case, outputs["onednn"], outputs["plain"], f"paddle without oneDNN {kind}")
 
 
 def test_dynamic_shapes_and_name_keyed_io(rec_model):

@@ -130,18 +130,18 @@ def test_ocr_pipeline_on_tensorrt_equals_cpu(ort_gpu, det_model, rec_model, cls_
 
     image = _page()
     kwargs = {"text_det_max_side_limit": 480, "use_textline_orientation": True}
-    gpu = create_pipeline("OCR", device="gpu:0", backend="tensorrt", **kwargs)
-    assert all(d.startswith("tensorrt") for d in gpu.describe_backends().values()), gpu.describe_backends()
-    cpu = create_pipeline("OCR", device="cpu", backend="onnxruntime", **kwargs)
-    got = next(iter(gpu.predict(image))).json["res"]
-    want = next(iter(cpu.predict(image))).json["res"]
+    with create_pipeline("OCR", device="gpu:0", backend="tensorrt", **kwargs) as gpu, \
+            create_pipeline("OCR", device="cpu", backend="onnxruntime", **kwargs) as cpu:
+        assert all(d.startswith("tensorrt") for d in gpu.describe_backends().values()), gpu.describe_backends()
+        got = next(iter(gpu.predict(image))).json["res"]
+        want = next(iter(cpu.predict(image))).json["res"]
     assert got["rec_texts"] == want["rec_texts"] and len(want["rec_texts"]) >= 3
     np.testing.assert_array_equal(np.asarray(got["dt_polys"]), np.asarray(want["dt_polys"]))
     np.testing.assert_allclose(got["rec_scores"], want["rec_scores"], atol=1e-6)
     assert ort_gpu.trt.builds == 3 and len(set(ort_gpu.trt.executions)) >= 1
     # A second pipeline loads the three engines instead of building them.
-    again = create_pipeline("OCR", device="gpu:0", backend="tensorrt", **kwargs)
-    assert next(iter(again.predict(image))).json["res"]["rec_texts"] == want["rec_texts"]
+    with create_pipeline("OCR", device="gpu:0", backend="tensorrt", **kwargs) as again:
+        assert next(iter(again.predict(image))).json["res"]["rec_texts"] == want["rec_texts"]
     assert ort_gpu.trt.builds == 3
 
 

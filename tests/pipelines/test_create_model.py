@@ -34,13 +34,20 @@ def ocr():
         yield pipeline
 
 
-def test_text_detection_defaults_are_paddlex_modules(page):
+@pytest.fixture(scope="module")
+def det():
+    """PaddleX's default text detection module, made once for the tests that take it as it is."""
+    with create_model("PP-OCRv6_small_det") as model:
+        yield model
+
+
+def test_text_detection_defaults_are_paddlex_modules(page, det):
     """PaddleX's text_detection module: long side 960, thresholds from the model's own inference.yml."""
     def settings(model, **params):
         call = model.call_for(params)  # the module config with the call's settings written in
         return [getattr(call, k) for k in ("limit_side_len", "limit_type", "thresh", "box_thresh", "unclip_ratio")]
 
-    assert settings(create_model("PP-OCRv6_small_det")) == [960, "max", 0.2, 0.45, 1.4]
+    assert settings(det) == [960, "max", 0.2, 0.45, 1.4]
     assert settings(create_model("PP-OCRv4_mobile_det")) == [960, "max", 0.3, 0.6, 1.5]
     given = create_model("PP-OCRv6_small_det", thresh=0.5, limit_type="min")
     assert settings(given) == [960, "min", 0.5, 0.45, 1.4]
@@ -143,10 +150,9 @@ def test_unwarping_gives_the_doc_preprocessors_page(page):
     assert np.array_equal(result.doctr_img, expected.output_img)
 
 
-def test_files_errors_and_batches(page, tmp_path, capsys):
+def test_files_errors_and_batches(page, tmp_path, capsys, det):
     import cv2
 
-    det = create_model("PP-OCRv6_small_det")
     (tmp_path / "in").mkdir()
     cv2.imwrite(str(tmp_path / "in" / "a.png"), page)
     (tmp_path / "in" / "b.png").write_bytes(b"not an image")
@@ -178,13 +184,13 @@ def test_model_errors(tmp_path):
         create_model("PP-OCRv6_small_det", treshold=0.3)
 
 
-def test_a_model_dir_or_onnx_file(page):
+def test_a_model_dir_or_onnx_file(page, det):
     from hpi.backends.export_check import prepare_model
 
     onnx = prepare_model("PP-OCRv6_small_det").onnx_path
     # A bare .onnx file has no inference.yml, so its thresholds are given here (by name they come from it).
     by_file = create_model("PP-OCRv6_small_det", model_dir=onnx, thresh=0.2, box_thresh=0.45, unclip_ratio=1.4)
-    by_name = create_model("PP-OCRv6_small_det")
+    by_name = det
     assert np.array_equal(np.asarray(next(by_file.predict(page)).dt_polys),
                           np.asarray(next(by_name.predict(page)).dt_polys))
 

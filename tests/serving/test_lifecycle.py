@@ -1,5 +1,7 @@
-"""Overload answers 503 at once, shutdown finishes the requests in flight, URLs when allowed, and the
-doc_preprocessor app — each on its own real server process."""
+"""Overload answers 503 at once, URLs when allowed, and shutdown (SIGTERM) finishes the requests in flight and
+queued: on one real server process, in that order (the last test stops it). The admission rules themselves
+(queue bound, timeouts, closing) are tested without HTTP in ``test_service.py``; the doc_preprocessor app runs
+in process here, on the same Service an ``hpi --serve`` process runs."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def long_page(fonts):
 
 @pytest.fixture(scope="module")
 def busy_server(serving_tmp):
-    """One worker, one queue place, URLs allowed."""
+    """One worker, one queue place, URLs allowed (stopped by the last test, or at the end)."""
     server = Server(serving_tmp, "--pipeline", "OCR", "--concurrency", "1", "--max_queue", "1", "--allow-url")
     yield server
     server.stop()
@@ -86,51 +88,60 @@ def test_url_input_when_allowed(busy_server, pages, tmp_path):
         httpd.server_close()
 
 
-def test_shutdown_finishes_requests_in_flight(serving_tmp, long_page, pages):
-    server = Server(serving_tmp, "--pipeline", "OCR", "--concurrency", "2", "--max_queue", "4")
-    try:
-        payloads = [{"file": png_base64(image), "fileType": 1, "visualize": False}
-                    for image in (long_page.image, long_page.image, pages[0].image)]
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            futures = [pool.submit(server.post, "/ocr", payload) for payload in payloads]
-            _wait_for(lambda: metric_value(server.url, "hpi_requests_in_flight") >= 2, "requests in flight", server)
-            code = server.stop(timeout=WAIT_S)  # SIGTERM while they run
-            answers = [future.result(timeout=WAIT_S) for future in futures]
-    finally:
-        server.stop()
+def test_shutdown_finishes_requests_in_flight_and_queued(busy_server, long_page):
+    server = busy_server
+    payload = {"file": png_base64(long_page.image), "fileType": 1, "visualize": False}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(server.post, "/ocr", payload)
+        _wait_for(lambda: metric_value(server.url, "hpi_requests_in_flight") >= 1, "a request in flight", server)
+        second = pool.submit(server.post, "/ocr", payload)
+        _wait_for(lambda: metric_value(server.url, "hpi_queue_depth") >= 1 or first.done(), "a queued request",
+                  server)
+        code = server.stop(timeout=WAIT_S)  # SIGTERM while one runs and one waits
+        answers = [future.result(timeout=WAIT_S) for future in (first, second)]
     assert code == 0, server.log()
-    for answer, expected in zip(answers, (long_page, long_page, pages[0])):
+    for answer in answers:
         assert answer.status == 200, answer.body
-        assert normalized(answer.result["ocrResults"][0]["prunedResult"]["rec_texts"])[:4] == normalized(expected.texts)[:4]
+        assert normalized(answer.result["ocrResults"][0]["prunedResult"]["rec_texts"])[:4] == \
+            normalized(long_page.texts)[:4]
     assert "Waiting for connections to close" in server.log() or "Shutting down" in server.log()
 
 
-def test_doc_preprocessor_app(serving_tmp, pages):
+def test_doc_preprocessor_app(pages):
+    import asyncio
+    import json
+
     import cv2
     import numpy as np
 
-    server = Server(serving_tmp, "--pipeline", "doc_preprocessor")
-    try:
+    from hpi import create_pipeline
+    from hpi.serving.app import Service
+
+    def post(payload: dict) -> tuple[int, dict]:
+        status, content, _ = asyncio.run(service.handle(json.dumps(payload).encode()))
+        return status, json.loads(content)
+
+    with create_pipeline("doc_preprocessor") as pipeline:
+        service = Service(pipeline)
         turned = cv2.rotate(pages[0].image, cv2.ROTATE_90_COUNTERCLOCKWISE)
-        answer = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1})
-        assert answer.status == 200, answer.body
-        (entry,) = answer.result["docPreprocessingResults"]
+        status, body = post({"file": png_base64(turned), "fileType": 1})
+        assert status == 200, body
+        (entry,) = body["result"]["docPreprocessingResults"]
         assert list(entry) == ["outputImage", "prunedResult", "docPreprocessingImage", "inputImage"]
         assert entry["prunedResult"]["model_settings"] == {"use_doc_orientation_classify": True,
                                                            "use_doc_unwarping": False}
         upright = cv2.imdecode(np.frombuffer(base64.b64decode(entry["outputImage"]), np.uint8), cv2.IMREAD_COLOR)
         assert upright.shape == pages[0].image.shape  # turned back (PNG, lossless)
         assert entry["prunedResult"]["angle"] in (90, 270)
-        quiet = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1, "visualize": False,
-                                                        "useDocOrientationClassify": False})
-        assert list(quiet.result["docPreprocessingResults"][0]) == ["outputImage", "prunedResult"]
-        assert quiet.result["docPreprocessingResults"][0]["prunedResult"]["angle"] == -1
-        flattened = server.post("/document-preprocessing", {"file": png_base64(turned), "fileType": 1,
-                                                            "visualize": False, "useDocUnwarping": True})
-        assert flattened.status == 200, flattened.body
-        (entry,) = flattened.result["docPreprocessingResults"]
+        _, quiet = post({"file": png_base64(turned), "fileType": 1, "visualize": False,
+                         "useDocOrientationClassify": False})
+        assert list(quiet["result"]["docPreprocessingResults"][0]) == ["outputImage", "prunedResult"]
+        assert quiet["result"]["docPreprocessingResults"][0]["prunedResult"]["angle"] == -1
+        status, flattened = post({"file": png_base64(turned), "fileType": 1, "visualize": False,
+                                  "useDocUnwarping": True})
+        assert status == 200, flattened
+        (entry,) = flattened["result"]["docPreprocessingResults"]
         assert entry["prunedResult"]["model_settings"]["use_doc_unwarping"] is True
         unwarped = cv2.imdecode(np.frombuffer(base64.b64decode(entry["outputImage"]), np.uint8), cv2.IMREAD_COLOR)
         assert unwarped.shape == pages[0].image.shape and not np.array_equal(unwarped, upright)
-    finally:
-        server.stop()
+        asyncio.run(service.close())
