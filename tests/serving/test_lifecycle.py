@@ -43,14 +43,19 @@ def busy_server(serving_tmp):
     server.stop()
 
 
+def _one_running_one_queued(server: Server, pool: ThreadPoolExecutor, page) -> tuple:
+    """Two requests on the long page: the first running (in flight), the second queued behind it."""
+    payload = {"file": png_base64(page.image), "fileType": 1, "visualize": False}
+    first = pool.submit(server.post, "/ocr", payload)
+    _wait_for(lambda: metric_value(server.url, "hpi_requests_in_flight") >= 1, "a request in flight", server)
+    second = pool.submit(server.post, "/ocr", payload)
+    _wait_for(lambda: metric_value(server.url, "hpi_queue_depth") >= 1 or first.done(), "a queued request", server)
+    return first, second
+
+
 def test_overload_is_a_fast_503(busy_server, long_page, pages):
-    payload = {"file": png_base64(long_page.image), "fileType": 1, "visualize": False}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(busy_server.post, "/ocr", payload)
-        _wait_for(lambda: metric_value(busy_server.url, "hpi_requests_in_flight") >= 1, "a request in flight", busy_server)
-        second = pool.submit(busy_server.post, "/ocr", payload)
-        _wait_for(lambda: metric_value(busy_server.url, "hpi_queue_depth") >= 1 or first.done(), "a queued request",
-                  busy_server)
+        first, second = _one_running_one_queued(busy_server, pool, long_page)
         if first.done():
             pytest.skip("the first request finished before the queue filled (machine much faster than expected)")
         third = busy_server.post("/ocr", {"file": png_base64(pages[0].image), "fileType": 1})
@@ -90,13 +95,8 @@ def test_url_input_when_allowed(busy_server, pages, tmp_path):
 
 def test_shutdown_finishes_requests_in_flight_and_queued(busy_server, long_page):
     server = busy_server
-    payload = {"file": png_base64(long_page.image), "fileType": 1, "visualize": False}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        first = pool.submit(server.post, "/ocr", payload)
-        _wait_for(lambda: metric_value(server.url, "hpi_requests_in_flight") >= 1, "a request in flight", server)
-        second = pool.submit(server.post, "/ocr", payload)
-        _wait_for(lambda: metric_value(server.url, "hpi_queue_depth") >= 1 or first.done(), "a queued request",
-                  server)
+        first, second = _one_running_one_queued(server, pool, long_page)
         code = server.stop(timeout=WAIT_S)  # SIGTERM while one runs and one waits
         answers = [future.result(timeout=WAIT_S) for future in (first, second)]
     assert code == 0, server.log()
