@@ -52,6 +52,8 @@ _OPENVINO_OPTIONS = {
 _PADDLE_OPTIONS = {
     "mkldnn": Option(bool, True, "oneDNN kernels (False: the plain reference)"),
     "ir_optim": Option(bool, True, "Paddle Inference's IR optimisation passes"),
+    "mkldnn_cache_capacity": Option(int, 10, "input shapes whose oneDNN kernels are kept (PaddleX's default; "
+                                             "0: every shape, memory grows with each new one)"),
 }
 # The defaults match hpi.backends.tensorrt.profiles / .build (tests/backends/test_options.py checks).
 _TENSORRT_OPTIONS = {

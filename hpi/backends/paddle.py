@@ -63,7 +63,9 @@ class PaddleRunner(Runner):
     """Paddle Inference.
 
     Options (``BACKENDS["paddle"].options``): ``mkldnn`` (False gives a
-    plain reference), ``ir_optim``.
+    plain reference), ``ir_optim``, ``mkldnn_cache_capacity`` (PaddleX's
+    default 10: without a bound oneDNN keeps kernels for every input shape
+    it meets, and text lines come in many widths).
 
     Threads: a Paddle predictor keeps oneDNN state per OS thread, and calls
     from a thread other than earlier ones fail after a few thread changes
@@ -105,6 +107,7 @@ class PaddleRunner(Runner):
         config.switch_ir_optim(bool(self.option("ir_optim")))
         if self.option("mkldnn"):
             config.enable_mkldnn()
+            config.set_mkldnn_cache_capacity(int(self.option("mkldnn_cache_capacity")))
         else:
             config.disable_mkldnn()
         config.disable_glog_info()

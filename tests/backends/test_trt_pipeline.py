@@ -125,6 +125,7 @@ def _page():
     return render_lines(texts, fonts[0] if fonts else None, size=30).image
 
 
+@pytest.mark.own_process  # fake engines over host memory: about 1 GB the allocator would keep for the session
 def test_ocr_pipeline_on_tensorrt_equals_cpu(ort_gpu, det_model, rec_model, cls_model):
     from hpi import create_pipeline
 
@@ -143,8 +144,11 @@ def test_ocr_pipeline_on_tensorrt_equals_cpu(ort_gpu, det_model, rec_model, cls_
     with create_pipeline("OCR", device="gpu:0", backend="tensorrt", **kwargs) as again:
         assert next(iter(again.predict(image))).json["res"]["rec_texts"] == want["rec_texts"]
     assert ort_gpu.trt.builds == 3
+    leaked = {address: len(block) for address, block in ort_gpu.cudart.blocks.items()}
+    assert not leaked, f"{len(leaked)} device/pinned buffers not freed after close: {sum(leaked.values()):,} bytes"
 
 
+@pytest.mark.own_process  # two OCR pipelines on fake engines over host memory: 1.1 GB the allocator keeps
 def test_selfcheck_full_mode_passes(ort_gpu, det_model, rec_model, cls_model, tmp_path, capsys):
     import importlib.util
     import sys

@@ -1,4 +1,4 @@
-"""OCR pipeline fixtures: one pipeline per backend, created once per session."""
+"""OCR pipeline fixtures: the default pipeline, created once per test module."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import pytest
 from rendering import RenderedImage, iou
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ocr_pipeline():
-    """The default pipeline (backend auto), with textline orientation enabled."""
+    """The default pipeline (backend auto), with textline orientation enabled. Per module, not per session:
+    the runtimes keep the memory of the largest input a model has seen (ONNX Runtime's arena, OpenVINO's
+    caches) until the model is closed, and a session-long pipeline would carry the largest page of every
+    module (1.1 GB after the huge-PDF test alone)."""
     from hpi import create_pipeline
 
     pipeline = create_pipeline("OCR", device="cpu", use_textline_orientation=True)
