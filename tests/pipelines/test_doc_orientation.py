@@ -269,6 +269,7 @@ def test_bad_doc_preprocessor_configs(mutate, message):
         OCRConfig.from_dict(data)
 
 
+@pytest.mark.own_process  # on a fresh cache it prepares and measures models (Paddle Inference among them): 1.2 GB
 def test_config_switch_lazy_load_and_per_call_override(ocr_page):
     """use_doc_preprocessor: False with unwarping set in the YAML: accepted (unused), the models load
     only when asked for. use_doc_preprocessor: True runs the classifier by default;
