@@ -158,11 +158,6 @@ class SeriesItem:
         name = self.input_path or f"DataFrame {self.index}"
         return name if self.group is None else f"{name} (group {self.group!r})"
 
-    @property
-    def frame(self):
-        """The series as a DataFrame (pandas' reading of the CSV, made when first asked for)."""
-        return None if self.table is None else self.table.frame()
-
     def row(self, position: int) -> str:
         """How a user finds the row at ``position`` of the table: its CSV line, or its DataFrame row label."""
         label = self.table.labels[position]
@@ -270,7 +265,7 @@ class Series:
 
 
 def value_columns(item: SeriesItem, model: SeriesModel) -> tuple[str, ...]:
-    """The columns that hold the series' values, checked against the frame and what the model takes."""
+    """The columns that hold the series' values, checked against the table and what the model takes."""
     table = item.table
     present = list(table.names)
     if model.value_cols is not None:

@@ -10,7 +10,9 @@ pandas' reading as the meaning and reads the common plain form itself:
   column is whole numbers (int64), numbers (float64, an empty field NaN) or text (Python ``str``, pandas' NA
   spellings NaN) exactly as ``pandas.read_csv`` types it. Anything else (a field pandas might read differently:
   ``inf``, `` 1.5``, ``True``, a number out of int64's range, quotes, ragged lines) returns None and
-  :func:`read_csv_table` asks pandas. The tests check the two readings equal on generated files of every form.
+  :func:`read_csv_table` asks pandas. The fields are split and typed by ``hpi.kernels.csv_columns`` (compiled,
+  the GIL released; ``hpi/kernels/_reference_csv.py`` its pure-Python reference). The tests check the two
+  readings equal on generated files of every form.
 - :func:`iso_times` parses a text time column in one ISO 8601 layout (``2024-01-01``, ``2024-01-01 13:00``,
   ``2024-01-01T13:00:00.25``: every row the layout of the first) with numpy at pandas 3's resolution
   (microseconds); anything else is left to ``pandas.to_datetime``.

@@ -134,3 +134,11 @@ def test_iso_times_equal_pandas(layout):
 ])
 def test_other_forms_are_left_to_pandas(values):
     assert iso_times(np.array(values, dtype=object)) is None
+
+
+def test_na_spellings_are_pandas_own():
+    """The reader's NA spellings are pandas' defaults (a pandas that changes them fails here, not silently)."""
+    parsers = pytest.importorskip("pandas._libs.parsers", reason="pandas moved its NA list")
+    from hpi.timeseries.table import NA_STRINGS
+
+    assert set(parsers.STR_NA_VALUES) == set(NA_STRINGS)
