@@ -33,6 +33,7 @@ def _paddlex_rec_dir(rec_model, target, with_space: bool):
     return target
 
 
+@pytest.mark.own_process  # a user's Paddle model: exported, checked and measured with Paddle Inference in process
 @pytest.mark.parametrize("with_space", [True, False])
 def test_paddlex_rec_model_dir_reads_like_the_shipped_model(ocr_pipeline, rec_model, page, tmp_path, with_space):
     from hpi import create_pipeline
