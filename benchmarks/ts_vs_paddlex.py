@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from benchmarks.vision_vs_paddlex import ask, cpu_flags, start  # noqa: E402
+from benchmarks.vision_vs_paddlex import cpu_flags, interleaved, start  # noqa: E402
 
 
 def worker(engine: str, model_dir: Path, directory: str, batch: int) -> None:
@@ -78,17 +78,7 @@ def main() -> None:
                    f"hpi_batch_{args.batch}": [sys.executable, __file__, "--worker", "hpi", str(DLINEAR), tmp,
                                                str(args.batch)]}
         workers = {name: start(cmd) for name, cmd in engines.items()}
-        rates: dict[str, list[float]] = {name: [] for name in workers}
-        try:
-            for round_index in range(args.rounds):
-                order = list(workers)[round_index % len(workers):] + list(workers)[:round_index % len(workers)]
-                for name in order:
-                    time.sleep(args.settle_s)
-                    rates[name] += ask(workers[name], args.passes)
-        finally:
-            for process in workers.values():
-                process.stdin.close()
-                process.wait(timeout=60)
+        rates = interleaved(workers, args.rounds, args.passes, args.settle_s)
     medians = {name: statistics.median(values) for name, values in rates.items()}
     results = {
         "cpu": cpu_flags(), "series": args.series, "rows_per_series": args.rows, "rounds": args.rounds,

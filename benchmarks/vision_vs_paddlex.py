@@ -245,6 +245,25 @@ def ask(process: subprocess.Popen, calls: int) -> list[float]:
     return json.loads(process.stdout.readline())
 
 
+def interleaved(workers: dict[str, subprocess.Popen], rounds: int, count: int, settle_s: float) -> dict[str, list]:
+    """Every worker's measurements over ``rounds`` rounds, ``count`` a turn, the order rotated each round (A B,
+    then B A for two), with a pause before each turn so the other engine's idle threads stop spinning; the
+    workers are stopped at the end."""
+    measured: dict[str, list] = {name: [] for name in workers}
+    names = list(workers)
+    try:
+        for round_index in range(rounds):
+            shift = round_index % len(names)
+            for name in names[shift:] + names[:shift]:
+                time.sleep(settle_s)
+                measured[name] += ask(workers[name], count)
+    finally:
+        for process in workers.values():
+            process.stdin.close()
+            process.wait(timeout=60)
+    return measured
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--paddlex-python", default="/tmp/pdx/bin/python")
@@ -285,17 +304,7 @@ def main() -> None:
                       "--worker"]
             workers = {"paddlex": start([args.paddlex_python, *common, "paddlex", module]),
                        "hpi": start([sys.executable, *common, "hpi", module])}
-            times = {engine: [] for engine in workers}
-            try:
-                for round_index in range(args.rounds):
-                    order = ["paddlex", "hpi"] if round_index % 2 == 0 else ["hpi", "paddlex"]
-                    for engine in order:
-                        time.sleep(args.settle_s)  # the other engine's idle worker threads stop spinning
-                        times[engine] += ask(workers[engine], args.calls)
-            finally:
-                for process in workers.values():
-                    process.stdin.close()
-                    process.wait(timeout=60)
+            times = interleaved(workers, args.rounds, args.calls, args.settle_s)
             medians = {engine: statistics.median(values) for engine, values in times.items()}
             per_image = {image: {engine: round(statistics.median(values[i::len(IMAGES)]), 3)
                                  for engine, values in times.items()}

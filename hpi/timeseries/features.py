@@ -24,22 +24,21 @@ WITH_HOLIDAYS = ("minuteofhour", "hourofday", "dayofmonth", "dayofweek", "dayofy
 HOLIDAY_WINDOW_DAYS = 183 + 17  # PaddleX's MAX_WINDOW
 
 
+# PaddleX's calendar features: (the index's field, the divisor); each feature is field / divisor - 0.5.
+_CALENDAR = {
+    "hourofday": (lambda index: index.hour, 23.0),
+    "dayofmonth": (lambda index: index.day, 30.0),
+    "dayofweek": (lambda index: index.day_of_week, 6.0),
+    "dayofyear": (lambda index: index.day_of_year, 364.0),
+    "minuteofhour": (lambda index: index.minute, 59.0),
+    "monthofyear": (lambda index: index.month, 11.0),
+    "weekofyear": (lambda index: index.isocalendar().week, 51.0),  # pandas' old Timestamp.weekofyear: ISO week
+}
+
+
 def _calendar(index, name: str) -> np.ndarray:
-    if name == "hourofday":
-        return index.hour.to_numpy(np.float64) / 23.0 - 0.5
-    if name == "dayofmonth":
-        return index.day.to_numpy(np.float64) / 30.0 - 0.5
-    if name == "dayofweek":
-        return index.day_of_week.to_numpy(np.float64) / 6.0 - 0.5
-    if name == "dayofyear":
-        return index.day_of_year.to_numpy(np.float64) / 364.0 - 0.5
-    if name == "minuteofhour":
-        return index.minute.to_numpy(np.float64) / 59 - 0.5
-    if name == "monthofyear":
-        return index.month.to_numpy(np.float64) / 11.0 - 0.5
-    if name == "weekofyear":  # pandas' old Timestamp.weekofyear: the ISO week
-        return index.isocalendar().week.to_numpy(np.float64) / 51.0 - 0.5
-    raise ValueError(name)
+    field, divisor = _CALENDAR[name]
+    return field(index).to_numpy(np.float64) / divisor - 0.5
 
 
 @functools.lru_cache(maxsize=1)
