@@ -77,9 +77,12 @@ class Table:
         """The rows where ``mask`` is true (their labels kept)."""
         positions = np.flatnonzero(mask)
         rows = positions if self.rows is None else self.rows[positions]
-        return Table(self.names, {name: array[positions] for name, array in self.arrays.items()},
+        part = Table(self.names, {name: array[positions] for name, array in self.arrays.items()},
                      self.labels[positions], self.source, rows,
                      {name: array[positions] for name, array in self.encoded.items()})
+        if self._frame is not None:  # a DataFrame already made (pandas read the file): its rows, not a re-read
+            part._frame = self._frame.iloc[positions]
+        return part
 
     def frame(self):
         """The rows as a DataFrame: pandas' reading of the CSV (made once), or the DataFrame given."""

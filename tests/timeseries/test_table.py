@@ -142,3 +142,11 @@ def test_na_spellings_are_pandas_own():
     from hpi.timeseries.table import NA_STRINGS
 
     assert set(parsers.STR_NA_VALUES) == set(NA_STRINGS)
+
+
+def test_groups_of_a_file_pandas_read_take_its_rows_without_reading_it_again(monkeypatch):
+    data = b'date,g,v\n"2024-01-01",a,1\n2024-01-01,b,2\n2024-01-02,a,3\n'  # quoted: pandas reads it
+    table = read_csv_table(data, "x.csv")
+    monkeypatch.setattr(pd, "read_csv", lambda *a, **k: (_ for _ in ()).throw(AssertionError("read again")))
+    group = table.take(table.column("g") == "a")
+    assert group.frame()["v"].tolist() == [1, 3] and group.labels.tolist() == [0, 2]
